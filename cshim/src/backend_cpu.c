@@ -1,0 +1,490 @@
+/*
+ * backend_cpu.c — the CPU backend: decodes each source with GStreamer, scales it to the
+ * processing size, and runs the motion detector on the luma plane of every frame.
+ *
+ * Each source gets its own GstPipeline, so that one failing or ending camera does not
+ * stop the others and each source keeps its own clock:
+ *
+ *   uridecodebin ──video──► queue ► videoscale ► videoconvert ► capsfilter ► appsink
+ *        │                                       (8-bit luma first plane)
+ *        └─────other──► fakesink
+ *
+ * The `queue` puts detection on its own streaming thread, in parallel with decoding.
+ *
+ * Threads:
+ *   - pad-added runs on a decodebin streaming thread and only links pads;
+ *   - on_new_sample runs on the queue's streaming thread: it owns the stream's motion
+ *     detector and scratch record, and pushes frame records (it may block on a full ring);
+ *   - on_bus_message runs on the pipeline's bus thread: it turns errors, warnings and
+ *     end-of-stream into event records and sets a finished stream to NULL state;
+ *   - start, stop and free run on the control thread.
+ */
+#include <gst/app/gstappsink.h>
+#include <gst/video/video.h>
+#include <string.h>
+
+#include "internal.h"
+#include "motion.h"
+
+GST_DEBUG_CATEGORY_STATIC(dsx_cpu_debug);
+#define GST_CAT_DEFAULT dsx_cpu_debug
+
+#define LUMA_FORMATS "{ I420, YV12, NV12, NV21, Y42B, Y444, GRAY8 }"
+#define FALLBACK_FPS 30.0
+
+typedef struct {
+  dsx_pipeline *owner;
+  dsx_stream *stream;
+  GstElement *pipeline;
+  GstElement *video_entry; /* the queue that decoded video links to */
+  GSource *bus_watch;
+
+  /* Streaming thread only. */
+  dsx_motion *motion;
+  dsx_box *boxes;
+  uint8_t *record;
+  size_t record_capacity;
+  uint32_t width, height;
+  GstClockTime first_pts;
+  uint64_t frames;
+
+  /* Atomically read by the bus thread. */
+  gint video_linked;
+  gint frames_seen;
+} cpu_stream;
+
+static cpu_stream *stream_data(dsx_stream *stream) { return stream->backend_data; }
+
+/* Posts an error message on the stream's bus, so that every failure of a stream goes
+ * through on_bus_message. Any thread. */
+static void post_stream_error(cpu_stream *cpu, GQuark domain, gint code, const char *text) {
+  GError *error = g_error_new_literal(domain, code, text);
+  GstMessage *message = gst_message_new_error(GST_OBJECT(cpu->pipeline), error, NULL);
+  gst_element_post_message(cpu->pipeline, message);
+  g_error_free(error);
+}
+
+/* ---------------------------------------------------------------------------------
+ * Streaming threads
+ * --------------------------------------------------------------------------------- */
+
+static bool is_still_image(GstCaps *caps) {
+  const GstStructure *structure = gst_caps_get_structure(caps, 0);
+  gint numerator = 0, denominator = 1;
+  if (!gst_structure_get_fraction(structure, "framerate", &numerator, &denominator)) return false;
+  return numerator == 0;
+}
+
+static void on_pad_added(GstElement *decodebin, GstPad *pad, gpointer data) {
+  cpu_stream *cpu = data;
+  (void)decodebin;
+
+  GstCaps *caps = gst_pad_get_current_caps(pad);
+  if (caps == NULL) caps = gst_pad_query_caps(pad, NULL);
+  const char *media = gst_structure_get_name(gst_caps_get_structure(caps, 0));
+  bool is_video = g_str_has_prefix(media, "video/");
+
+  if (is_video && is_still_image(caps)) {
+    GST_WARNING_OBJECT(cpu->pipeline, "stream %u: %s is a still image", cpu->stream->id,
+                       cpu->stream->uri);
+    post_stream_error(cpu, GST_STREAM_ERROR, GST_STREAM_ERROR_WRONG_TYPE,
+                      "the input is a still image, not a video");
+    is_video = false;
+  }
+
+  if (is_video && !g_atomic_int_get(&cpu->video_linked)) {
+    GstPad *sink = gst_element_get_static_pad(cpu->video_entry, "sink");
+    GstPadLinkReturn linked = gst_pad_link(pad, sink);
+    gst_object_unref(sink);
+    if (linked == GST_PAD_LINK_OK) {
+      g_atomic_int_set(&cpu->video_linked, 1);
+      GST_INFO_OBJECT(cpu->pipeline, "stream %u: linked video pad with caps %" GST_PTR_FORMAT,
+                      cpu->stream->id, caps);
+    } else {
+      GST_WARNING_OBJECT(cpu->pipeline, "stream %u: linking the video pad failed: %s",
+                         cpu->stream->id, gst_pad_link_get_name(linked));
+    }
+    gst_caps_unref(caps);
+    return;
+  }
+
+  /* Audio, subtitles, a second video stream: consume and discard, so that the demuxer
+   * never sees "not linked" on them. */
+  GstElement *discard = gst_element_factory_make("fakesink", NULL);
+  if (discard == NULL) {
+    gst_caps_unref(caps);
+    return;
+  }
+  g_object_set(discard, "sync", FALSE, "async", FALSE, NULL);
+  gst_bin_add(GST_BIN(cpu->pipeline), discard);
+  GstPad *sink = gst_element_get_static_pad(discard, "sink");
+  if (gst_pad_link(pad, sink) != GST_PAD_LINK_OK) {
+    GST_WARNING_OBJECT(cpu->pipeline, "stream %u: could not discard a %s pad", cpu->stream->id,
+                       media);
+  }
+  gst_object_unref(sink);
+  gst_element_sync_state_with_parent(discard);
+  gst_caps_unref(caps);
+}
+
+/* (Re)creates the detector and scratch buffers for a frame size. Streaming thread. */
+static bool prepare_detector(cpu_stream *cpu, const GstVideoInfo *info) {
+  dsx_pipeline *owner = cpu->owner;
+  double fps = info->fps_d > 0 && info->fps_n > 0 ? (double)info->fps_n / info->fps_d
+                                                  : FALLBACK_FPS;
+
+  dsx_motion_free(cpu->motion);
+  cpu->motion = dsx_motion_new((uint32_t)info->width, (uint32_t)info->height, fps,
+                               &owner->detector);
+  if (cpu->motion == NULL) return false;
+
+  cpu->width = (uint32_t)info->width;
+  cpu->height = (uint32_t)info->height;
+  if (cpu->boxes == NULL) cpu->boxes = g_new(dsx_box, owner->max_objects);
+  if (cpu->record == NULL) {
+    cpu->record_capacity = dsx_max_frame_record_bytes(owner);
+    cpu->record = g_malloc0(cpu->record_capacity);
+  }
+
+  char description[64];
+  g_snprintf(description, sizeof description, "%ux%u@%.3f", cpu->width, cpu->height, fps);
+  dsx_post_event(owner, (int32_t)cpu->stream->id, DSX_EVENT_STREAM_STARTED, DSX_EVENT_CODE_NONE,
+                 description);
+  return true;
+}
+
+/* Writes a frame record with `count` untracked boxes into the scratch record. Returns
+ * its size. */
+static size_t build_frame_record(cpu_stream *cpu, GstClockTime pts, uint32_t count) {
+  uint8_t *r = cpu->record;
+  size_t size = DSX_FRAME_HEADER_BYTES + (size_t)DSX_OBJECT_BYTES * count;
+
+  dsx_write_record_header(r, DSX_RECORD_FRAME, (uint32_t)size);
+  dsx_put_u32(r + 8, cpu->stream->id);
+  dsx_put_u32(r + 12, count);
+  dsx_put_u64(r + 16, cpu->frames);
+  dsx_put_u64(r + 24, pts);
+  dsx_put_u32(r + 32, cpu->width);
+  dsx_put_u32(r + 36, cpu->height);
+  dsx_put_u32(r + 40, 0);
+  dsx_put_u32(r + 44, 0);
+
+  for (uint32_t i = 0; i < count; i++) {
+    uint8_t *object = r + DSX_FRAME_HEADER_BYTES + (size_t)DSX_OBJECT_BYTES * i;
+    dsx_put_u64(object, DSX_UNTRACKED);
+    dsx_put_u32(object + 8, 0);
+    dsx_put_f32(object + 12, 1.0f);
+    dsx_put_f32(object + 16, cpu->boxes[i].left);
+    dsx_put_f32(object + 20, cpu->boxes[i].top);
+    dsx_put_f32(object + 24, cpu->boxes[i].width);
+    dsx_put_f32(object + 28, cpu->boxes[i].height);
+  }
+  return size;
+}
+
+static GstFlowReturn on_new_sample(GstAppSink *sink, gpointer data) {
+  cpu_stream *cpu = data;
+  dsx_pipeline *owner = cpu->owner;
+  GstFlowReturn flow = GST_FLOW_OK;
+
+  GstSample *sample = gst_app_sink_pull_sample(sink);
+  if (sample == NULL) return GST_FLOW_EOS;
+
+  GstVideoInfo info;
+  GstVideoFrame frame;
+  if (!gst_video_info_from_caps(&info, gst_sample_get_caps(sample))) {
+    GST_ERROR_OBJECT(cpu->pipeline, "stream %u: sample without video caps", cpu->stream->id);
+    flow = GST_FLOW_NOT_NEGOTIATED;
+    goto out_sample;
+  }
+  if ((uint32_t)info.width != cpu->width || (uint32_t)info.height != cpu->height) {
+    if (!prepare_detector(cpu, &info)) {
+      flow = GST_FLOW_ERROR;
+      goto out_sample;
+    }
+  }
+  if (!gst_video_frame_map(&frame, &info, gst_sample_get_buffer(sample), GST_MAP_READ)) {
+    GST_ERROR_OBJECT(cpu->pipeline, "stream %u: could not map a frame", cpu->stream->id);
+    flow = GST_FLOW_ERROR;
+    goto out_sample;
+  }
+
+  GstClockTime pts = GST_BUFFER_PTS(gst_sample_get_buffer(sample));
+  if (cpu->frames == 0) cpu->first_pts = GST_CLOCK_TIME_IS_VALID(pts) ? pts : 0;
+  GstClockTime relative_pts =
+      GST_CLOCK_TIME_IS_VALID(pts) && pts >= cpu->first_pts ? pts - cpu->first_pts : 0;
+  cpu->frames++;
+
+  uint32_t found = dsx_motion_process(cpu->motion, GST_VIDEO_FRAME_PLANE_DATA(&frame, 0),
+                                      (uint32_t)GST_VIDEO_FRAME_PLANE_STRIDE(&frame, 0),
+                                      cpu->boxes, owner->max_objects);
+  uint32_t count = found < owner->max_objects ? found : owner->max_objects;
+  gst_video_frame_unmap(&frame);
+
+  size_t size = build_frame_record(cpu, relative_pts, count);
+
+  g_mutex_lock(&owner->lock);
+  owner->stats.frames_decoded++;
+  owner->stats.objects_truncated += found - count;
+  g_mutex_unlock(&owner->lock);
+
+  g_atomic_int_set(&cpu->frames_seen, 1);
+  if (!dsx_stream_push_record(owner, cpu->stream, cpu->record, size, true)) {
+    flow = GST_FLOW_FLUSHING;
+  }
+
+out_sample:
+  gst_sample_unref(sample);
+  return flow;
+}
+
+/* ---------------------------------------------------------------------------------
+ * Bus thread
+ * --------------------------------------------------------------------------------- */
+
+static void finish_stream(cpu_stream *cpu) {
+  /* Producers waiting for room give up once the stream is marked ended (done by
+   * dsx_post_event before this), so the state change can join the streaming threads. */
+  gst_element_set_state(cpu->pipeline, GST_STATE_NULL);
+}
+
+static void report_error(cpu_stream *cpu, GstMessage *message) {
+  GError *error = NULL;
+  gchar *debug = NULL;
+  gst_message_parse_error(message, &error, &debug);
+
+  if (cpu->stream->error_reported) {
+    GST_DEBUG_OBJECT(cpu->pipeline, "stream %u: later error ignored: %s", cpu->stream->id,
+                     error->message);
+  } else {
+    cpu->stream->error_reported = true;
+    GST_WARNING_OBJECT(cpu->pipeline, "stream %u: error from %s: %s (%s)", cpu->stream->id,
+                       GST_OBJECT_NAME(GST_MESSAGE_SRC(message)), error->message,
+                       debug != NULL ? debug : "no details");
+    dsx_post_event(cpu->owner, (int32_t)cpu->stream->id, DSX_EVENT_ERROR,
+                   dsx_classify_error(error), error->message);
+    finish_stream(cpu);
+  }
+
+  g_clear_error(&error);
+  g_free(debug);
+}
+
+static gboolean on_bus_message(GstBus *bus, GstMessage *message, gpointer data) {
+  cpu_stream *cpu = data;
+  (void)bus;
+
+  switch (GST_MESSAGE_TYPE(message)) {
+    case GST_MESSAGE_ERROR:
+      report_error(cpu, message);
+      break;
+
+    case GST_MESSAGE_WARNING: {
+      GError *warning = NULL;
+      gst_message_parse_warning(message, &warning, NULL);
+      dsx_post_event(cpu->owner, (int32_t)cpu->stream->id, DSX_EVENT_WARNING,
+                     dsx_classify_error(warning), warning->message);
+      g_clear_error(&warning);
+      break;
+    }
+
+    case GST_MESSAGE_EOS:
+      if (cpu->stream->error_reported) break;
+      if (!g_atomic_int_get(&cpu->video_linked) && !g_atomic_int_get(&cpu->frames_seen)) {
+        cpu->stream->error_reported = true;
+        dsx_post_event(cpu->owner, (int32_t)cpu->stream->id, DSX_EVENT_ERROR,
+                       DSX_EVENT_CODE_NOT_VIDEO, "the input has no video stream");
+      } else {
+        GST_INFO_OBJECT(cpu->pipeline, "stream %u: end of stream after %" G_GUINT64_FORMAT
+                        " frames", cpu->stream->id, cpu->frames);
+        dsx_post_event(cpu->owner, (int32_t)cpu->stream->id, DSX_EVENT_STREAM_EOS,
+                       DSX_EVENT_CODE_NONE, NULL);
+      }
+      finish_stream(cpu);
+      break;
+
+    default:
+      break;
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+/* ---------------------------------------------------------------------------------
+ * Control thread
+ * --------------------------------------------------------------------------------- */
+
+/* Returns (transfer full) the URI for a source given as a URI or a file path, or NULL
+ * with the pipeline error set. */
+static gchar *source_uri(dsx_pipeline *owner, const dsx_stream *stream) {
+  if (gst_uri_is_valid(stream->uri)) return g_strdup(stream->uri);
+
+  GError *error = NULL;
+  gchar *uri = gst_filename_to_uri(stream->uri, &error);
+  if (uri == NULL) {
+    dsx_set_error(owner, "stream %u: \"%s\" is neither a URI nor a file path: %s", stream->id,
+                  stream->uri, error->message);
+    g_clear_error(&error);
+  }
+  return uri;
+}
+
+static GstElement *make_element(dsx_pipeline *owner, const char *factory, const char *name) {
+  GstElement *element = gst_element_factory_make(factory, name);
+  if (element == NULL) {
+    dsx_set_error(owner, "GStreamer element \"%s\" is not installed: install the GStreamer "
+                  "base and good plugins", factory);
+  }
+  return element;
+}
+
+/* Builds the GstPipeline of one source (see the diagram at the top of this file). */
+static int32_t build_stream(dsx_pipeline *owner, cpu_stream *cpu, const gchar *uri) {
+  char name[32];
+  g_snprintf(name, sizeof name, "dsx-cpu-stream-%u", cpu->stream->id);
+
+  cpu->pipeline = gst_pipeline_new(name);
+  GstElement *decode = make_element(owner, "uridecodebin", "source");
+  GstElement *queue = make_element(owner, "queue", "detect-queue");
+  GstElement *scale = make_element(owner, "videoscale", "scale");
+  GstElement *convert = make_element(owner, "videoconvert", "convert");
+  GstElement *filter = make_element(owner, "capsfilter", "luma-caps");
+  GstElement *sink = make_element(owner, "appsink", "frames");
+  if (!decode || !queue || !scale || !convert || !filter || !sink) goto fail_elements;
+
+  GstCaps *caps = gst_caps_from_string("video/x-raw, format=(string)" LUMA_FORMATS);
+  if (owner->processing_width > 0) {
+    gst_caps_set_simple(caps, "width", G_TYPE_INT, (gint)owner->processing_width, "height",
+                        G_TYPE_INT, (gint)owner->processing_height, NULL);
+  }
+  g_object_set(filter, "caps", caps, NULL);
+  gst_caps_unref(caps);
+
+  /* The URI is only ever a property value, never parsed as pipeline syntax. */
+  g_object_set(decode, "uri", uri, NULL);
+  g_object_set(queue, "max-size-buffers", 8, "max-size-bytes", 0, "max-size-time",
+               (guint64)0, NULL);
+  g_object_set(sink, "sync", owner->realtime ? TRUE : FALSE, "max-buffers", 4, "drop", FALSE,
+               "emit-signals", FALSE, NULL);
+
+  GstAppSinkCallbacks callbacks = {0};
+  callbacks.new_sample = on_new_sample;
+  gst_app_sink_set_callbacks(GST_APP_SINK(sink), &callbacks, cpu, NULL);
+
+  gst_bin_add_many(GST_BIN(cpu->pipeline), decode, queue, scale, convert, filter, sink, NULL);
+
+  if (!gst_element_link_many(queue, scale, convert, filter, sink, NULL)) {
+    dsx_set_error(owner, "stream %u: linking queue ! videoscale ! videoconvert ! appsink failed",
+                  cpu->stream->id);
+    return DSX_ERR_PIPELINE;
+  }
+  cpu->video_entry = queue;
+  g_signal_connect(decode, "pad-added", G_CALLBACK(on_pad_added), cpu);
+
+  GstBus *bus = gst_element_get_bus(cpu->pipeline);
+  cpu->bus_watch = gst_bus_create_watch(bus);
+  g_source_set_callback(cpu->bus_watch, (GSourceFunc)(void (*)(void))on_bus_message, cpu, NULL);
+  g_source_attach(cpu->bus_watch, owner->context);
+  gst_object_unref(bus);
+  return DSX_OK;
+
+fail_elements:
+  /* Elements not yet in a bin are floating: sink the ones that were made and drop them. */
+  if (decode) gst_object_unref(gst_object_ref_sink(decode));
+  if (queue) gst_object_unref(gst_object_ref_sink(queue));
+  if (scale) gst_object_unref(gst_object_ref_sink(scale));
+  if (convert) gst_object_unref(gst_object_ref_sink(convert));
+  if (filter) gst_object_unref(gst_object_ref_sink(filter));
+  if (sink) gst_object_unref(gst_object_ref_sink(sink));
+  return DSX_ERR_UNAVAILABLE;
+}
+
+/* Queues an error for a source that cannot even be set up (unsupported scheme, bad path). */
+static void fail_at_start(dsx_pipeline *owner, dsx_stream *stream, uint32_t code,
+                          const char *text) {
+  stream->error_reported = true;
+  dsx_post_event(owner, (int32_t)stream->id, DSX_EVENT_ERROR, code, text);
+}
+
+static int32_t cpu_start(dsx_pipeline *owner) {
+  static gsize debug_initialized = 0;
+  if (g_once_init_enter(&debug_initialized)) {
+    GST_DEBUG_CATEGORY_INIT(dsx_cpu_debug, "dsx-cpu", 0, "dskafka CPU backend");
+    g_once_init_leave(&debug_initialized, 1);
+  }
+
+  for (uint32_t i = 0; i < owner->stream_count; i++) {
+    dsx_stream *stream = owner->streams[i];
+    cpu_stream *cpu = g_new0(cpu_stream, 1);
+    cpu->owner = owner;
+    cpu->stream = stream;
+    stream->backend_data = cpu;
+  }
+
+  for (uint32_t i = 0; i < owner->stream_count; i++) {
+    dsx_stream *stream = owner->streams[i];
+    cpu_stream *cpu = stream_data(stream);
+
+    gchar *uri = source_uri(owner, stream);
+    if (uri == NULL) {
+      fail_at_start(owner, stream, DSX_EVENT_CODE_NOT_FOUND, owner->last_error);
+      continue;
+    }
+
+    gchar *scheme = gst_uri_get_protocol(uri);
+    bool supported = scheme != NULL && gst_uri_protocol_is_supported(GST_URI_SRC, scheme);
+    if (!supported) {
+      char text[256];
+      g_snprintf(text, sizeof text, "no GStreamer source element handles the \"%s\" scheme",
+                 scheme != NULL ? scheme : "");
+      fail_at_start(owner, stream, DSX_EVENT_CODE_UNSUPPORTED, text);
+      g_free(scheme);
+      g_free(uri);
+      continue;
+    }
+    g_free(scheme);
+
+    int32_t status = build_stream(owner, cpu, uri);
+    g_free(uri);
+    if (status != DSX_OK) return status;
+
+    /* A state change that fails (a missing file, say) posts its error on the bus first;
+     * the bus thread turns it into the stream's ERROR event. */
+    GstStateChangeReturn changed = gst_element_set_state(cpu->pipeline, GST_STATE_PLAYING);
+    if (changed == GST_STATE_CHANGE_FAILURE) {
+      GST_WARNING("stream %u: could not start %s", stream->id, stream->uri);
+    }
+  }
+  return DSX_OK;
+}
+
+static void cpu_stop(dsx_pipeline *owner) {
+  for (uint32_t i = 0; i < owner->stream_count; i++) {
+    cpu_stream *cpu = stream_data(owner->streams[i]);
+    if (cpu != NULL && cpu->pipeline != NULL) gst_element_set_state(cpu->pipeline, GST_STATE_NULL);
+  }
+}
+
+static void cpu_free(dsx_pipeline *owner) {
+  for (uint32_t i = 0; i < owner->stream_count; i++) {
+    cpu_stream *cpu = stream_data(owner->streams[i]);
+    if (cpu == NULL) continue;
+
+    if (cpu->bus_watch != NULL) {
+      g_source_destroy(cpu->bus_watch);
+      g_source_unref(cpu->bus_watch);
+    }
+    if (cpu->pipeline != NULL) gst_object_unref(cpu->pipeline);
+    dsx_motion_free(cpu->motion);
+    g_free(cpu->boxes);
+    g_free(cpu->record);
+    g_free(cpu);
+    owner->streams[i]->backend_data = NULL;
+  }
+}
+
+const dsx_backend_ops dsx_backend_cpu_ops = {
+    .name = "cpu",
+    .start = cpu_start,
+    .stop = cpu_stop,
+    .free = cpu_free,
+};
