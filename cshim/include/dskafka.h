@@ -126,8 +126,8 @@ typedef struct dsx_pipeline dsx_pipeline;
  *   u64 pts_ns          presentation time relative to the stream's first frame
  *   u32 width, height   processing frame size in pixels
  *   u32 section_count   analytics sections that follow the objects (deepstream only)
- *   u32 dropped_before  frames of this stream that the overflow policy discarded to
- *                       make room for this record
+ *   u32 dropped_before  frames of this stream that the overflow policy discarded
+ *                       between the previous delivered frame and this one
  *   objects[object_count], 32 bytes each:
  *     u64 track_id      DSX_UNTRACKED when no tracker assigned one
  *     i32 class_id
@@ -237,7 +237,8 @@ DSX_API int32_t dsx_pipeline_add_source(dsx_pipeline *pipeline, const char *uri)
 DSX_API int32_t dsx_pipeline_set_processing_size(dsx_pipeline *pipeline, uint32_t width,
                                                  uint32_t height);
 
-/* Sets the ring capacity per stream in bytes (default 4 MiB, minimum 64 KiB) and the
+/* Sets the ring capacity per stream in bytes (default 4 MiB, minimum 4 KiB; raised to
+ * twice the largest record when smaller) and the
  * overflow policy (a dsx_overflow value). Before start; control thread. */
 DSX_API int32_t dsx_pipeline_set_ring(dsx_pipeline *pipeline, uint64_t capacity_bytes,
                                       uint32_t overflow);

@@ -29,7 +29,7 @@ GST_DEBUG_CATEGORY_STATIC(dsx_pipeline_debug);
 #define GST_CAT_DEFAULT dsx_pipeline_debug
 
 #define DEFAULT_RING_BYTES (4u * 1024u * 1024u)
-#define MIN_RING_BYTES (64u * 1024u)
+#define MIN_RING_BYTES (4u * 1024u)
 #define DEFAULT_MAX_OBJECTS 256u
 #define MAX_MAX_OBJECTS 4096u
 #define EVENT_FIXED_BYTES 24u
@@ -167,12 +167,21 @@ static uint16_t record_type(const uint8_t *record) {
   return (uint16_t)(record[0] | record[1] << 8);
 }
 
+#define DROPPED_BEFORE_OFFSET 44
+
+static uint32_t read_dropped_before(const uint8_t *frame) {
+  const uint8_t *p = frame + DROPPED_BEFORE_OFFSET;
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
 uint64_t dsx_max_frame_record_bytes(const dsx_pipeline *pipeline) {
+  uint64_t objects = DSX_FRAME_HEADER_BYTES + (uint64_t)DSX_OBJECT_BYTES * pipeline->max_objects;
+  if (pipeline->backend != DSX_BACKEND_DEEPSTREAM) return objects;
+
   /* Sections exist only for the deepstream backend: frame sections hold one entry per
    * label or class, object sections a few entries per object. */
   uint64_t section_entries = 8ull * pipeline->max_objects + 1024ull;
-  return DSX_FRAME_HEADER_BYTES + (uint64_t)DSX_OBJECT_BYTES * pipeline->max_objects +
-         (uint64_t)DSX_SECTION_HEADER_BYTES * DSX_MAX_SECTIONS +
+  return objects + (uint64_t)DSX_SECTION_HEADER_BYTES * DSX_MAX_SECTIONS +
          (uint64_t)DSX_SECTION_ENTRY_BYTES * section_entries;
 }
 
@@ -193,19 +202,26 @@ static void update_end_locked(dsx_pipeline *pipeline) {
   pipeline->end_queued = true;
 }
 
-/* Drops the oldest record of a full ring to make room (DSX_OVERFLOW_DROP_OLDEST), and
- * carries the drop count to the next frame of the stream. Lock held. */
+/* Drops the oldest record of a full ring to make room (DSX_OVERFLOW_DROP_OLDEST). The
+ * dropped frame, and the drops it carried, are added to dropped_before of the next
+ * frame still queued, or to the next frame pushed when none is queued. Lock held. */
 static void drop_oldest_locked(dsx_pipeline *pipeline, dsx_stream *stream) {
   const uint8_t *oldest = NULL;
   size_t size = 0;
   if (!dsx_ring_peek(&stream->ring, &oldest, &size)) return;
 
   bool was_frame = record_type(oldest) == DSX_RECORD_FRAME;
+  uint32_t carried = was_frame ? read_dropped_before(oldest) + 1 : 0;
   dsx_ring_pop(&stream->ring);
   if (!was_frame) return;
-
   pipeline->stats.frames_dropped++;
-  stream->dropped_pending++;
+
+  const uint8_t *next = NULL;
+  if (dsx_ring_peek(&stream->ring, &next, &size) && record_type(next) == DSX_RECORD_FRAME) {
+    dsx_put_u32((uint8_t *)next + DROPPED_BEFORE_OFFSET, read_dropped_before(next) + carried);
+  } else {
+    stream->dropped_pending += carried;
+  }
 }
 
 bool dsx_stream_push_record(dsx_pipeline *pipeline, dsx_stream *stream, const uint8_t *record,
@@ -230,10 +246,10 @@ bool dsx_stream_push_record(dsx_pipeline *pipeline, dsx_stream *stream, const ui
   queued = true;
 
   if (is_frame && stream->dropped_pending > 0) {
-    /* Patch dropped_before of the record just queued: its last byte is at head - 1,
-     * and the field sits at offset 44 of a frame record. */
+    /* Drops that found no queued frame to carry them go to the record just queued,
+     * which ends at `head`. */
     size_t start = (stream->ring.head + stream->ring.capacity - size) % stream->ring.capacity;
-    dsx_put_u32(stream->ring.data + start + 44, stream->dropped_pending);
+    dsx_put_u32(stream->ring.data + start + DROPPED_BEFORE_OFFSET, stream->dropped_pending);
     stream->dropped_pending = 0;
   }
   if (stream->ring.high_water > pipeline->stats.ring_high_water) {
@@ -379,7 +395,7 @@ int32_t dsx_pipeline_set_ring(dsx_pipeline *pipeline, uint64_t capacity_bytes,
   if (status != DSX_OK) return status;
 
   if (capacity_bytes < MIN_RING_BYTES || capacity_bytes > (1ull << 32)) {
-    dsx_set_error(pipeline, "ring capacity %llu bytes is invalid: use 64 KiB to 4 GiB",
+    dsx_set_error(pipeline, "ring capacity %llu bytes is invalid: use 4 KiB to 4 GiB",
                   (unsigned long long)capacity_bytes);
     return DSX_ERR_INVALID_ARGUMENT;
   }
@@ -466,6 +482,20 @@ static gpointer bus_thread_main(gpointer data) {
   return NULL;
 }
 
+static gboolean quit_loop(gpointer data) {
+  g_main_loop_quit(data);
+  return G_SOURCE_REMOVE;
+}
+
+/* Quits the bus thread's loop from inside the loop: a g_main_loop_quit from another
+ * thread before g_main_loop_run has started would be lost. */
+static void request_bus_thread_exit(dsx_pipeline *pipeline) {
+  GSource *source = g_idle_source_new();
+  g_source_set_callback(source, quit_loop, pipeline->loop, NULL);
+  g_source_attach(source, pipeline->context);
+  g_source_unref(source);
+}
+
 static const dsx_backend_ops *backend_ops(dsx_backend backend) {
   switch (backend) {
     case DSX_BACKEND_CPU:
@@ -548,7 +578,7 @@ int32_t dsx_pipeline_stop(dsx_pipeline *pipeline) {
 
   backend_ops(pipeline->backend)->stop(pipeline);
 
-  g_main_loop_quit(pipeline->loop);
+  request_bus_thread_exit(pipeline);
   g_thread_join(pipeline->bus_thread);
   pipeline->bus_thread = NULL;
   pipeline->state = DSX_STATE_STOPPED;

@@ -1,0 +1,287 @@
+/**
+ * The dskafka command line.
+ *
+ *   deno run -A cli.ts --input VIDEO --analytics-config FILE [options]
+ *   deno run -A cli.ts check-config FILE [--frame-size WxH]
+ *
+ * Messages go to stdout (or Kafka, or a file), logs to stderr. Every user error ends
+ * with one line on stderr and a distinct exit code (see `ExitCode` in src/errors.ts and
+ * the README).
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+
+import { loadAnalyticsConfig } from "./src/analytics/config.ts";
+import { runCheckConfig } from "./src/commands/check_config.ts";
+import { DEFAULT_EMIT_POLICY, formatEmitPolicy, parseEmitPolicy } from "./src/emit/policy.ts";
+import { DskafkaError, ExitCode, UsageError } from "./src/errors.ts";
+import { getLogger, LOG_LEVELS, logSettings } from "./src/log.ts";
+import type { LogFormat, LogLevel } from "./src/log.ts";
+import { runStreams } from "./src/run.ts";
+import type { RunResult } from "./src/run.ts";
+import type { Sink } from "./src/sink/sink.ts";
+import { JsonLinesSink } from "./src/sink/stdout.ts";
+import { defaultDeviceId, resolveInput } from "./src/source/input.ts";
+import type { Input } from "./src/source/input.ts";
+import { selectBackend } from "./src/source/backend.ts";
+import { openVideoSource } from "./src/source/video.ts";
+
+const log = getLogger("cli");
+
+/** The `--help` text. The README's option table matches it. */
+export const HELP = `dskafka: publish nvdsanalytics counts (line crossings, ROI counts, overcrowding,
+direction) of video streams as JSON messages, keyed by device id.
+
+Usage:
+  dskafka --input URI --analytics-config FILE [options]
+  dskafka check-config FILE [--frame-size WxH]
+
+Inputs and analytics:
+  -i, --input URI            Video file path, file://, rtsp://, rtsps://, http(s):// URI.
+                             Repeat for several streams; stream N is the Nth input.
+  --analytics-config FILE    nvdsanalytics config file ([line-crossing-stream-N] etc.).
+  --device-id ID             Device id of the next input (repeat in input order). The
+                             default is the input's file name without its extension.
+  --backend NAME             auto, cpu or deepstream (default auto: deepstream when its
+                             plugins load, else cpu).
+  --max-frames N             Stop each stream after N frames.
+  --realtime                 Play files at their own frame rate, as a camera would.
+
+Messages:
+  --emit POLICY              frames:N (every N frames, default frames:30), interval:T
+                             (every T milliseconds of stream time) or change.
+  --output FILE              Write JSON lines to FILE instead of stdout.
+
+Logs:
+  --log-level LEVEL          debug, info, warn, error or silent (default info).
+  --log-format FORMAT        text or json (default text).
+
+  -h, --help                 Show this help.
+  --version                  Show the version.
+
+Exit codes: 0 ok, 1 internal error, 2 usage, 3 input not found, 4 unsupported input,
+5 invalid media, 6 invalid config, 7 shim unavailable, 8 Kafka unavailable, 9 topic
+missing, 10 Kafka authentication, 11 spool failed, 12 messages left in the spool,
+13 backend unavailable, 130 interrupted.
+`;
+
+/** dskafka's version. */
+export const VERSION = "0.1.0";
+
+const OPTIONS = {
+  input: { type: "string", short: "i", multiple: true },
+  "analytics-config": { type: "string" },
+  "device-id": { type: "string", multiple: true },
+  backend: { type: "string", default: "auto" },
+  "max-frames": { type: "string" },
+  realtime: { type: "boolean", default: false },
+  emit: { type: "string" },
+  output: { type: "string" },
+  "log-level": { type: "string", default: "info" },
+  "log-format": { type: "string", default: "text" },
+  help: { type: "boolean", short: "h", default: false },
+  version: { type: "boolean", default: false },
+} as const;
+
+type ParsedOptions = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>["values"];
+
+/**
+ * Runs the command line with `args` and returns the exit code.
+ *
+ * @param args Command-line arguments without the program name.
+ */
+export async function main(args: string[]): Promise<number> {
+  if (args[0] === "check-config") {
+    return await runCheckConfig(args.slice(1), (line) => console.log(line));
+  }
+
+  const values = parseOptions(args);
+  if (values.help) {
+    console.log(HELP);
+    return ExitCode.Ok;
+  }
+  if (values.version) {
+    console.log(`dskafka ${VERSION}`);
+    return ExitCode.Ok;
+  }
+
+  configureLogs(values);
+  return await runJob(values);
+}
+
+function parseOptions(args: string[]): ParsedOptions {
+  try {
+    const { values, positionals } = parseArgs({
+      args,
+      options: OPTIONS,
+      allowPositionals: true,
+      strict: true,
+    });
+    if (positionals.length > 0) {
+      throw new UsageError(
+        `unexpected argument "${positionals[0]}": give inputs with --input (see --help)`,
+      );
+    }
+    return values;
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    const reason = error instanceof Error ? error.message.replace(/\.$/, "") : String(error);
+    throw new UsageError(`${reason}: see dskafka --help`, { cause: error });
+  }
+}
+
+function configureLogs(values: ParsedOptions) {
+  const level = values["log-level"] as LogLevel;
+  if (!LOG_LEVELS.includes(level)) {
+    throw new UsageError(
+      `--log-level "${values["log-level"]}" is invalid: use ${LOG_LEVELS.join(", ")}`,
+    );
+  }
+  const format = values["log-format"] as LogFormat;
+  if (format !== "text" && format !== "json") {
+    throw new UsageError(`--log-format "${values["log-format"]}" is invalid: use text or json`);
+  }
+  logSettings.level = level;
+  logSettings.format = format;
+}
+
+function parseMaxFrames(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < 1) {
+    throw new UsageError(`--max-frames "${text}" is invalid: use a whole number >= 1`);
+  }
+  return value;
+}
+
+async function runJob(values: ParsedOptions): Promise<number> {
+  const inputTexts = values.input ?? [];
+  if (inputTexts.length === 0) {
+    throw new UsageError("no input: give one or more --input URI (see --help)");
+  }
+  const configPath = values["analytics-config"];
+  if (configPath === undefined) {
+    throw new UsageError(
+      "--analytics-config is missing: give the nvdsanalytics config file that defines the lines",
+    );
+  }
+  const deviceIds = values["device-id"] ?? [];
+  if (deviceIds.length > inputTexts.length) {
+    throw new UsageError(
+      `${deviceIds.length} --device-id values for ${inputTexts.length} inputs: give at most one per input`,
+    );
+  }
+  const maxFrames = parseMaxFrames(values["max-frames"]);
+  const emit = values.emit === undefined ? DEFAULT_EMIT_POLICY : parseEmitPolicy(values.emit);
+
+  const { config, warnings } = await loadAnalyticsConfig(configPath);
+  for (const warning of warnings) log.warn(warning.message, { config: configPath });
+
+  const inputs: Input[] = [];
+  for (const text of inputTexts) inputs.push(await resolveInput(text));
+
+  const backend = selectBackend(values.backend);
+  const sink = await openSink(values);
+  const streams = await Promise.all(inputs.map(async (input, index) => ({
+    input: input.text,
+    deviceId: deviceIds[index] ?? defaultDeviceId(input.text),
+    sessionKey: await sessionKeyOf(input),
+  })));
+
+  log.info("run starting", {
+    backend,
+    inputs: inputs.length,
+    emit: formatEmitPolicy(emit),
+    sink: sink.name,
+  });
+
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+
+  const source = openVideoSource(inputs, {
+    backend,
+    realtime: values.realtime,
+    analyticsConfig: configPath,
+  });
+
+  let result: RunResult;
+  try {
+    result = await runStreams({
+      streams,
+      source,
+      sink,
+      analyticsConfig: config,
+      emit,
+      maxFrames,
+      signal: controller.signal,
+    });
+  } finally {
+    await source.close();
+    await sink.close();
+    Deno.removeSignalListener("SIGINT", onSignal);
+    Deno.removeSignalListener("SIGTERM", onSignal);
+  }
+
+  for (const stream of result.streams) {
+    log.info("stream summary", {
+      stream: stream.streamId,
+      device: stream.deviceId,
+      state: stream.state,
+      frames: stream.frames,
+      messages: stream.messages,
+      crossings: JSON.stringify(stream.lineCrossings),
+    });
+  }
+  const failed = result.streams.find((stream) => stream.error);
+  if (failed?.error) console.error(`dskafka: ${failed.error.message}`);
+
+  return result.exitCode;
+}
+
+async function openSink(values: ParsedOptions): Promise<Sink> {
+  if (values.output === undefined) return new JsonLinesSink();
+
+  try {
+    const file = await Deno.open(values.output, { write: true, create: true, truncate: true });
+    return new JsonLinesSink(file.writable, `file ${values.output}`);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new UsageError(
+      `--output "${values.output}" cannot be written (${reason}): give a writable file path`,
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * Identifies a file input by its URI, size and modification time, so a rerun on the
+ * same file gives the same message ids; a live input gets the run's start time.
+ */
+async function sessionKeyOf(input: Input): Promise<string> {
+  if (input.path === undefined) return `${input.uri}@${new Date().toISOString()}`;
+
+  const info = await Deno.stat(input.path);
+  return `${input.uri}#${info.size}#${info.mtime?.getTime() ?? 0}`;
+}
+
+if (import.meta.main) {
+  let code: number;
+  try {
+    code = await main(Deno.args);
+  } catch (error) {
+    if (error instanceof DskafkaError) {
+      console.error(`dskafka: ${error.message}`);
+      code = error.exitCode;
+    } else {
+      console.error("dskafka: internal error (please report it with the command line):");
+      console.error(error);
+      code = ExitCode.Internal;
+    }
+  }
+  Deno.exit(code);
+}

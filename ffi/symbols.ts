@@ -1,0 +1,64 @@
+/**
+ * The `Deno.dlopen` symbol table of the dskafka shim (`cshim/include/dskafka.h`).
+ *
+ * Each entry carries the C prototype it binds. `dsx_pipeline_poll` is the only
+ * `nonblocking` symbol: it waits on a condition variable, so Deno runs it on a worker
+ * thread and returns a Promise. Every other call returns at once or blocks only for a
+ * GStreamer state change.
+ *
+ * @module
+ */
+
+/** The shim's exported functions, as Deno's FFI declares them. */
+export const SYMBOLS = {
+  // uint32_t dsx_version(void);
+  dsx_version: { parameters: [], result: "u32" },
+  // uint32_t dsx_record_version(void);
+  dsx_record_version: { parameters: [], result: "u32" },
+  // int32_t dsx_backend_available(uint32_t backend, char *reason, uint32_t reason_capacity);
+  dsx_backend_available: { parameters: ["u32", "buffer", "u32"], result: "i32" },
+
+  // dsx_pipeline *dsx_pipeline_new(uint32_t backend);
+  dsx_pipeline_new: { parameters: ["u32"], result: "pointer" },
+  // int32_t dsx_pipeline_add_source(dsx_pipeline *pipeline, const char *uri);
+  dsx_pipeline_add_source: { parameters: ["pointer", "buffer"], result: "i32" },
+  // int32_t dsx_pipeline_set_processing_size(dsx_pipeline *pipeline, uint32_t width, uint32_t height);
+  dsx_pipeline_set_processing_size: { parameters: ["pointer", "u32", "u32"], result: "i32" },
+  // int32_t dsx_pipeline_set_ring(dsx_pipeline *pipeline, uint64_t capacity_bytes, uint32_t overflow);
+  dsx_pipeline_set_ring: { parameters: ["pointer", "u64", "u32"], result: "i32" },
+  // int32_t dsx_pipeline_set_max_objects(dsx_pipeline *pipeline, uint32_t max_objects);
+  dsx_pipeline_set_max_objects: { parameters: ["pointer", "u32"], result: "i32" },
+  // int32_t dsx_pipeline_set_realtime(dsx_pipeline *pipeline, uint32_t realtime);
+  dsx_pipeline_set_realtime: { parameters: ["pointer", "u32"], result: "i32" },
+  // int32_t dsx_pipeline_set_detector(dsx_pipeline *pipeline, const dsx_detector_params *params);
+  dsx_pipeline_set_detector: { parameters: ["pointer", "buffer"], result: "i32" },
+  // int32_t dsx_pipeline_set_path(dsx_pipeline *pipeline, const char *key, const char *value);
+  dsx_pipeline_set_path: { parameters: ["pointer", "buffer", "buffer"], result: "i32" },
+  // int32_t dsx_pipeline_start(dsx_pipeline *pipeline);
+  dsx_pipeline_start: { parameters: ["pointer"], result: "i32" },
+  // int64_t dsx_pipeline_poll(dsx_pipeline *pipeline, uint8_t *buffer, uint64_t capacity, int32_t timeout_ms);
+  dsx_pipeline_poll: {
+    parameters: ["pointer", "buffer", "u64", "i32"],
+    result: "i64",
+    nonblocking: true,
+  },
+  // uint64_t dsx_pipeline_max_record_bytes(const dsx_pipeline *pipeline);
+  dsx_pipeline_max_record_bytes: { parameters: ["pointer"], result: "u64" },
+  // int32_t dsx_pipeline_stop(dsx_pipeline *pipeline);
+  dsx_pipeline_stop: { parameters: ["pointer"], result: "i32" },
+  // int32_t dsx_pipeline_stats(dsx_pipeline *pipeline, dsx_stats *stats);
+  dsx_pipeline_stats: { parameters: ["pointer", "buffer"], result: "i32" },
+  // uint32_t dsx_pipeline_last_error(dsx_pipeline *pipeline, char *buffer, uint32_t capacity);
+  dsx_pipeline_last_error: { parameters: ["pointer", "buffer", "u32"], result: "u32" },
+  // void dsx_pipeline_free(dsx_pipeline *pipeline);
+  dsx_pipeline_free: { parameters: ["pointer"], result: "void" },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+/** The loaded library's symbols. */
+export type ShimSymbols = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+
+/** The ABI major version this code was written for (`DSX_VERSION_MAJOR`). */
+export const EXPECTED_VERSION_MAJOR = 1;
+
+/** The record layout version this code decodes (`DSX_RECORD_VERSION`). */
+export const EXPECTED_RECORD_VERSION = 1;
