@@ -14,13 +14,14 @@
 import { parseArgs } from "node:util";
 
 import { loadAnalyticsConfig } from "./src/analytics/config.ts";
-import { runCheckConfig } from "./src/commands/check_config.ts";
 import { DEFAULT_EMIT_POLICY, formatEmitPolicy, parseEmitPolicy } from "./src/emit/policy.ts";
 import { DskafkaError, ExitCode, UsageError } from "./src/errors.ts";
 import { getLogger, LOG_LEVELS, logSettings } from "./src/log.ts";
 import type { LogFormat, LogLevel } from "./src/log.ts";
 import { runStreams } from "./src/run.ts";
 import type { RunResult } from "./src/run.ts";
+import { KafkaSink } from "./src/sink/kafka.ts";
+import { KAFKA_CLI_HELP, KAFKA_CLI_OPTIONS, kafkaSinkOptionsFromCli } from "./src/sink/kafka_options.ts";
 import type { Sink } from "./src/sink/sink.ts";
 import { JsonLinesSink } from "./src/sink/stdout.ts";
 import { defaultDeviceId, resolveInput } from "./src/source/input.ts";
@@ -53,6 +54,16 @@ Messages:
   --emit POLICY              frames:N (every N frames, default frames:30), interval:T
                              (every T milliseconds of stream time) or change.
   --output FILE              Write JSON lines to FILE instead of stdout.
+  Without --kafka, --conn-str or --output, messages are printed on stdout.
+
+${KAFKA_CLI_HELP}
+
+DeepStream sample compatibility (deepstream-test4 flags):
+  -p, --proto-lib FILE       Protocol adapter library of nvmsgbroker. dskafka's own Kafka
+                             sink does not need it; accepted so scripts keep working.
+  -s, --schema 0|1           nvmsgconv schema (0 full, 1 minimal). dskafka always sends
+                             its own schema; accepted so scripts keep working.
+  --no-display               Accepted; dskafka never opens a display.
 
 Logs:
   --log-level LEVEL          debug, info, warn, error or silent (default info).
@@ -79,6 +90,10 @@ const OPTIONS = {
   realtime: { type: "boolean", default: false },
   emit: { type: "string" },
   output: { type: "string" },
+  "proto-lib": { type: "string", short: "p" },
+  schema: { type: "string", short: "s" },
+  "no-display": { type: "boolean", default: false },
+  ...KAFKA_CLI_OPTIONS,
   "log-level": { type: "string", default: "info" },
   "log-format": { type: "string", default: "text" },
   help: { type: "boolean", short: "h", default: false },
@@ -94,7 +109,8 @@ type ParsedOptions = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allo
  */
 export async function main(args: string[]): Promise<number> {
   if (args[0] === "check-config") {
-    return await runCheckConfig(args.slice(1), (line) => console.log(line));
+    const { runCheckConfig } = await import("./src/commands/check_config.ts");
+    return await runCheckConfig(args.slice(1), (line: string) => console.log(line));
   }
 
   const values = parseOptions(args);
@@ -175,6 +191,7 @@ async function runJob(values: ParsedOptions): Promise<number> {
     );
   }
   const maxFrames = parseMaxFrames(values["max-frames"]);
+  checkCompatibilityFlags(values);
   const emit = values.emit === undefined ? DEFAULT_EMIT_POLICY : parseEmitPolicy(values.emit);
 
   const { config, warnings } = await loadAnalyticsConfig(configPath);
@@ -243,7 +260,28 @@ async function runJob(values: ParsedOptions): Promise<number> {
   return result.exitCode;
 }
 
+/** Validates the deepstream-test4 flags that dskafka accepts but does not need. */
+function checkCompatibilityFlags(values: ParsedOptions) {
+  const schema = values.schema;
+  if (schema !== undefined && schema !== "0" && schema !== "1") {
+    throw new UsageError(`--schema "${schema}" is invalid: use 0 (full) or 1 (minimal)`);
+  }
+  if (schema !== undefined) {
+    log.info("--schema is accepted for deepstream-test4 compatibility; dskafka sends its own schema");
+  }
+  if (values["proto-lib"] !== undefined) {
+    log.info("--proto-lib is accepted for deepstream-test4 compatibility; the Kafka sink does not use it", {
+      path: values["proto-lib"],
+    });
+  }
+}
+
 async function openSink(values: ParsedOptions): Promise<Sink> {
+  const kafka = kafkaSinkOptionsFromCli(values);
+  if (kafka !== undefined && values.output !== undefined) {
+    throw new UsageError("give either a Kafka destination or --output FILE, not both");
+  }
+  if (kafka !== undefined) return await KafkaSink.connect(kafka);
   if (values.output === undefined) return new JsonLinesSink();
 
   try {

@@ -5,8 +5,8 @@
  * @module
  */
 
-import { basename, extname, resolve, toFileUrl } from "node:path";
-import { fileURLToPath } from "node:url";
+import { basename, extname, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 import { InputNotFoundError, InvalidMediaError, UnsupportedInputError } from "../errors.ts";
 
@@ -60,7 +60,7 @@ export async function resolveInput(text: string): Promise<Input> {
     );
   }
   await checkFile(text, path);
-  return { text, uri: toFileUrl(path).href, path, live: false };
+  return { text, uri: pathToFileURL(path).href, path, live: false };
 }
 
 async function checkFile(text: string, path: string) {
