@@ -40,6 +40,18 @@ export function defaultShimPath(): string {
 export function loadShim(path: string = defaultShimPath()): ShimSymbols {
   if (loaded) return loaded.symbols;
 
+  const symbols = openShim(path);
+  loaded = { path, symbols };
+  return symbols;
+}
+
+/**
+ * Opens the shim at `path` and checks its versions, without caching: each call opens
+ * the library again. {@linkcode loadShim} is the cached entry point.
+ *
+ * @throws {ShimLoadError} As {@linkcode loadShim}.
+ */
+export function openShim(path: string): ShimSymbols {
   let library: Deno.DynamicLibrary<typeof SYMBOLS>;
   try {
     library = Deno.dlopen(path, SYMBOLS);
@@ -60,6 +72,7 @@ export function loadShim(path: string = defaultShimPath()): ShimSymbols {
   const major = version >>> 16;
   const versionText = `${major}.${(version >>> 8) & 0xff}.${version & 0xff}`;
   if (major !== EXPECTED_VERSION_MAJOR) {
+    library.close();
     throw new ShimLoadError(
       path,
       `the dskafka shim at ${path} has ABI version ${versionText}, but this dskafka needs ` +
@@ -69,6 +82,7 @@ export function loadShim(path: string = defaultShimPath()): ShimSymbols {
 
   const recordVersion = library.symbols.dsx_record_version();
   if (recordVersion !== EXPECTED_RECORD_VERSION) {
+    library.close();
     throw new ShimLoadError(
       path,
       `the dskafka shim at ${path} writes record layout ${recordVersion}, but this dskafka ` +
@@ -76,7 +90,6 @@ export function loadShim(path: string = defaultShimPath()): ShimSymbols {
     );
   }
 
-  loaded = { path, symbols: library.symbols };
   return library.symbols;
 }
 
