@@ -286,7 +286,7 @@ async function openSink(values: ParsedOptions): Promise<Sink> {
 
   try {
     const file = await Deno.open(values.output, { write: true, create: true, truncate: true });
-    return new JsonLinesSink(file.writable, `file ${values.output}`);
+    return new JsonLinesSink(file.writable, `file ${values.output}`, true);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new UsageError(

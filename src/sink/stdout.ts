@@ -12,15 +12,23 @@ export class JsonLinesSink implements Sink {
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
   readonly #encoder = new TextEncoder();
   #stats: SinkStats = { sent: 0, acknowledged: 0, failed: 0, spooled: 0, dropped: 0 };
+  readonly #ownsOutput: boolean;
   #closed = false;
 
   /**
    * @param output Destination stream. @default Deno.stdout.writable
    * @param name Name for logs. @default "stdout"
+   * @param ownsOutput Close `output` on `close()`, as for a file; stdout stays open for
+   *   later output. @default false
    */
-  constructor(output: WritableStream<Uint8Array> = Deno.stdout.writable, name = "stdout") {
+  constructor(
+    output: WritableStream<Uint8Array> = Deno.stdout.writable,
+    name = "stdout",
+    ownsOutput = false,
+  ) {
     this.#writer = output.getWriter();
     this.name = name;
+    this.#ownsOutput = ownsOutput;
   }
 
   async send(message: OutgoingMessage): Promise<void> {
@@ -38,7 +46,11 @@ export class JsonLinesSink implements Sink {
     if (this.#closed) return;
 
     this.#closed = true;
-    this.#writer.releaseLock();
+    if (this.#ownsOutput) {
+      await this.#writer.close();
+    } else {
+      this.#writer.releaseLock();
+    }
   }
 
   stats(): SinkStats {
