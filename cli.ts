@@ -15,11 +15,11 @@ import { parseArgs } from "node:util";
 
 import { loadAnalyticsConfig } from "./src/analytics/config.ts";
 import { DEFAULT_EMIT_POLICY, formatEmitPolicy, parseEmitPolicy } from "./src/emit/policy.ts";
-import { DskafkaError, ExitCode, UsageError } from "./src/errors.ts";
+import { DskafkaError, ExitCode, InputNotFoundError, UsageError } from "./src/errors.ts";
 import { getLogger, LOG_LEVELS, logSettings } from "./src/log.ts";
 import type { LogFormat, LogLevel } from "./src/log.ts";
 import { runStreams } from "./src/run.ts";
-import type { RunResult } from "./src/run.ts";
+import type { RunResult, StreamSpec } from "./src/run.ts";
 import { KafkaSink } from "./src/sink/kafka.ts";
 import { KAFKA_CLI_HELP, KAFKA_CLI_OPTIONS, kafkaSinkOptionsFromCli } from "./src/sink/kafka_options.ts";
 import type { Sink } from "./src/sink/sink.ts";
@@ -27,6 +27,8 @@ import { JsonLinesSink } from "./src/sink/stdout.ts";
 import { defaultDeviceId, resolveInput } from "./src/source/input.ts";
 import type { Input } from "./src/source/input.ts";
 import { selectBackend } from "./src/source/backend.ts";
+import { openReplaySource } from "./src/source/replay.ts";
+import type { FrameSource } from "./src/source/source.ts";
 import { openVideoSource } from "./src/source/video.ts";
 
 const log = getLogger("cli");
@@ -37,6 +39,7 @@ direction) of video streams as JSON messages, keyed by device id.
 
 Usage:
   dskafka --input URI --analytics-config FILE [options]
+  dskafka --replay TRACKS --fps N --frame-size WxH --analytics-config FILE [options]
   dskafka check-config FILE [--frame-size WxH]
 
 Inputs and analytics:
@@ -49,6 +52,14 @@ Inputs and analytics:
                              plugins load, else cpu).
   --max-frames N             Stop each stream after N frames.
   --realtime                 Play files at their own frame rate, as a camera would.
+
+Replay (recorded tracks instead of video):
+  --replay PATH              Tracks of one stream: a MOT Challenge CSV file, or a
+                             DeepStream KITTI tracker dump directory. Repeat for
+                             several streams; stream N is the Nth --replay.
+  --format mot|kitti         Format of the --replay paths (default mot).
+  --fps N                    Frame rate of the recorded streams, for timestamps.
+  --frame-size WxH           Frame size of the recorded streams in pixels.
 
 Messages:
   --emit POLICY              frames:N (every N frames, default frames:30), interval:T
@@ -88,6 +99,10 @@ const OPTIONS = {
   backend: { type: "string", default: "auto" },
   "max-frames": { type: "string" },
   realtime: { type: "boolean", default: false },
+  replay: { type: "string", multiple: true },
+  format: { type: "string", default: "mot" },
+  fps: { type: "string" },
+  "frame-size": { type: "string" },
   emit: { type: "string" },
   output: { type: "string" },
   "proto-lib": { type: "string", short: "p" },
@@ -175,8 +190,12 @@ function parseMaxFrames(text: string | undefined): number | undefined {
 
 async function runJob(values: ParsedOptions): Promise<number> {
   const inputTexts = values.input ?? [];
-  if (inputTexts.length === 0) {
-    throw new UsageError("no input: give one or more --input URI (see --help)");
+  const replayPaths = values.replay ?? [];
+  if (inputTexts.length === 0 && replayPaths.length === 0) {
+    throw new UsageError("no input: give one or more --input URI, or --replay TRACKS (see --help)");
+  }
+  if (inputTexts.length > 0 && replayPaths.length > 0) {
+    throw new UsageError("give either --input (video) or --replay (recorded tracks), not both");
   }
   const configPath = values["analytics-config"];
   if (configPath === undefined) {
@@ -184,10 +203,11 @@ async function runJob(values: ParsedOptions): Promise<number> {
       "--analytics-config is missing: give the nvdsanalytics config file that defines the lines",
     );
   }
+  const streamCount = inputTexts.length + replayPaths.length;
   const deviceIds = values["device-id"] ?? [];
-  if (deviceIds.length > inputTexts.length) {
+  if (deviceIds.length > streamCount) {
     throw new UsageError(
-      `${deviceIds.length} --device-id values for ${inputTexts.length} inputs: give at most one per input`,
+      `${deviceIds.length} --device-id values for ${streamCount} inputs: give at most one per input`,
     );
   }
   const maxFrames = parseMaxFrames(values["max-frames"]);
@@ -197,20 +217,18 @@ async function runJob(values: ParsedOptions): Promise<number> {
   const { config, warnings } = await loadAnalyticsConfig(configPath);
   for (const warning of warnings) log.warn(warning.message, { config: configPath });
 
-  const inputs: Input[] = [];
-  for (const text of inputTexts) inputs.push(await resolveInput(text));
-
-  const backend = selectBackend(values.backend);
+  const plan = replayPaths.length > 0
+    ? await planReplay(values, replayPaths)
+    : await planVideo(values, inputTexts, configPath);
+  const streams = plan.streams.map((stream, index) => ({
+    ...stream,
+    deviceId: deviceIds[index] ?? stream.deviceId,
+  }));
   const sink = await openSink(values);
-  const streams = await Promise.all(inputs.map(async (input, index) => ({
-    input: input.text,
-    deviceId: deviceIds[index] ?? defaultDeviceId(input.text),
-    sessionKey: await sessionKeyOf(input),
-  })));
 
   log.info("run starting", {
-    backend,
-    inputs: inputs.length,
+    backend: plan.backend,
+    inputs: streams.length,
     emit: formatEmitPolicy(emit),
     sink: sink.name,
   });
@@ -220,11 +238,7 @@ async function runJob(values: ParsedOptions): Promise<number> {
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
 
-  const source = openVideoSource(inputs, {
-    backend,
-    realtime: values.realtime,
-    analyticsConfig: configPath,
-  });
+  const source = plan.open();
 
   let result: RunResult;
   try {
@@ -274,6 +288,81 @@ function checkCompatibilityFlags(values: ParsedOptions) {
       path: values["proto-lib"],
     });
   }
+}
+
+/** What a run reads: its streams and how to open their source. */
+interface SourcePlan {
+  backend: string;
+  streams: StreamSpec[];
+  open: () => FrameSource;
+}
+
+async function planVideo(
+  values: ParsedOptions,
+  inputTexts: string[],
+  configPath: string,
+): Promise<SourcePlan> {
+  const inputs: Input[] = [];
+  for (const text of inputTexts) inputs.push(await resolveInput(text));
+
+  const backend = selectBackend(values.backend);
+  const streams = await Promise.all(inputs.map(async (input) => ({
+    input: input.text,
+    deviceId: defaultDeviceId(input.text),
+    sessionKey: await sessionKeyOf(input),
+  })));
+
+  return {
+    backend,
+    streams,
+    open: () => openVideoSource(inputs, { backend, realtime: values.realtime, analyticsConfig: configPath }),
+  };
+}
+
+async function planReplay(values: ParsedOptions, paths: string[]): Promise<SourcePlan> {
+  const format = values.format;
+  if (format !== "mot" && format !== "kitti") {
+    throw new UsageError(`--format "${format}" is invalid: use mot or kitti`);
+  }
+  if (values.fps === undefined) {
+    throw new UsageError("--replay needs --fps N: the frame rate the tracks were recorded at");
+  }
+  const fps = Number(values.fps);
+  if (!Number.isFinite(fps) || fps <= 0) {
+    throw new UsageError(`--fps "${values.fps}" is invalid: use a frame rate > 0, for example 30`);
+  }
+  if (values["frame-size"] === undefined) {
+    throw new UsageError("--replay needs --frame-size WxH: the frame size the tracks were recorded at");
+  }
+  const size = parseFrameSize(values["frame-size"]);
+
+  const streams: StreamSpec[] = [];
+  for (const path of paths) {
+    const info = await Deno.stat(path).catch((error) => {
+      throw new InputNotFoundError(path, `tracks "${path}" were not found: check the path`, { cause: error });
+    });
+    streams.push({
+      input: path,
+      deviceId: defaultDeviceId(path),
+      sessionKey: `replay:${path}#${info.size}#${info.mtime?.getTime() ?? 0}`,
+    });
+  }
+
+  return {
+    backend: "replay",
+    streams,
+    open: () => openReplaySource(paths, { format, fps, width: size.width, height: size.height }),
+  };
+}
+
+function parseFrameSize(text: string): { width: number; height: number } {
+  const match = /^(\d+)x(\d+)$/.exec(text);
+  const width = match ? Number(match[1]) : 0;
+  const height = match ? Number(match[2]) : 0;
+  if (width < 1 || height < 1) {
+    throw new UsageError(`--frame-size "${text}" is invalid: use WIDTHxHEIGHT in pixels, for example 1920x1080`);
+  }
+  return { width, height };
 }
 
 async function openSink(values: ParsedOptions): Promise<Sink> {
