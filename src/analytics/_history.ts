@@ -24,6 +24,9 @@ import { f32 } from "./geometry.ts";
 
 const TWO_POW_64 = 18446744073709551616;
 
+/** Ring slots allocated up front; the default history (50 frames) fits. */
+const INITIAL_SLOTS = 64;
+
 /** A tracking id as a map key: a number when exact, otherwise the bigint itself. */
 export type TrackKey = number | bigint;
 
@@ -77,10 +80,8 @@ export class TrackHistory {
   private readonly length: number;
   /** Next ring slot to write (`frmIdx`). */
   private next = 0;
-  private xs: Int32Array;
-  private ys: Int32Array;
-  private ws: Int32Array;
-  private hs: Int32Array;
+  /** The ring: slot i holds centre x, centre y, width, height at 4i … 4i + 3. */
+  private ring: Int32Array;
   private sumX = 0;
   private sumY = 0;
   private sumSqX = 0;
@@ -93,11 +94,7 @@ export class TrackHistory {
     this.lastSeenPts = pts;
     this.expiryKey = expiry;
     // The ring grows to `length` as frames arrive: `obj-cnt-win-in-ms` may be large.
-    const initial = Math.min(length, 16);
-    this.xs = new Int32Array(initial);
-    this.ys = new Int32Array(initial);
-    this.ws = new Int32Array(initial);
-    this.hs = new Int32Array(initial);
+    this.ring = new Int32Array(4 * Math.min(length, INITIAL_SLOTS));
   }
 
   /**
@@ -107,24 +104,27 @@ export class TrackHistory {
   add(cx: number, cy: number, w: number, h: number): void {
     const length = this.length;
     const slot = this.next;
+    const at = 4 * slot;
     if (this.frames >= length) {
       // The ring is full: the oldest box leaves the sums.
-      const ox = this.xs[slot];
-      const oy = this.ys[slot];
+      const ring = this.ring;
+      const ox = ring[at];
+      const oy = ring[at + 1];
       this.sumX -= ox;
       this.sumY -= oy;
       this.sumSqX -= Math.imul(ox, ox);
       this.sumSqY -= Math.imul(oy, oy);
-      this.sumW -= this.ws[slot];
-      this.sumH -= this.hs[slot];
-    } else if (slot >= this.xs.length) {
+      this.sumW -= ring[at + 2];
+      this.sumH -= ring[at + 3];
+    } else if (at >= this.ring.length) {
       this.grow();
     }
-    this.xs[slot] = cx;
-    this.ys[slot] = cy;
-    this.ws[slot] = w;
-    this.hs[slot] = h;
-    this.next = (slot + 1) % length;
+    const ring = this.ring;
+    ring[at] = cx;
+    ring[at + 1] = cy;
+    ring[at + 2] = w;
+    ring[at + 3] = h;
+    this.next = slot + 1 === length ? 0 : slot + 1;
 
     this.sumX += cx;
     this.sumY += cy;
@@ -165,37 +165,31 @@ export class TrackHistory {
           0;
       return;
     }
-    const { xs, ys, ws, hs } = this;
+    const ring = this.ring;
     if (this.frames < this.length) {
       // Young object: the mean of its first two boxes.
-      this.previousX = ((xs[0] + xs[1]) | 0) / 2 | 0;
-      this.previousY = ((ys[0] + ys[1]) | 0) / 2 | 0;
-      this.previousWidth = ((ws[0] + ws[1]) | 0) / 2 | 0;
-      this.previousHeight = ((hs[0] + hs[1]) | 0) / 2 | 0;
+      this.previousX = ((ring[0] + ring[4]) | 0) / 2 | 0;
+      this.previousY = ((ring[1] + ring[5]) | 0) / 2 | 0;
+      this.previousWidth = ((ring[2] + ring[6]) | 0) / 2 | 0;
+      this.previousHeight = ((ring[3] + ring[7]) | 0) / 2 | 0;
       return;
     }
     // Full ring: the mean of the four oldest boxes, starting at the next slot to write.
     const length = this.length;
-    const i0 = this.next;
-    const i1 = (i0 + 1) % length;
-    const i2 = (i0 + 2) % length;
-    const i3 = (i0 + 3) % length;
-    this.previousX = ((xs[i0] + xs[i1] + xs[i2] + xs[i3]) | 0) / 4 | 0;
-    this.previousY = ((ys[i0] + ys[i1] + ys[i2] + ys[i3]) | 0) / 4 | 0;
-    this.previousWidth = ((ws[i0] + ws[i1] + ws[i2] + ws[i3]) | 0) / 4 | 0;
-    this.previousHeight = ((hs[i0] + hs[i1] + hs[i2] + hs[i3]) | 0) / 4 | 0;
+    const a = 4 * this.next;
+    const b = 4 * ((this.next + 1) % length);
+    const c = 4 * ((this.next + 2) % length);
+    const d = 4 * ((this.next + 3) % length);
+    this.previousX = ((ring[a] + ring[b] + ring[c] + ring[d]) | 0) / 4 | 0;
+    this.previousY = ((ring[a + 1] + ring[b + 1] + ring[c + 1] + ring[d + 1]) | 0) / 4 | 0;
+    this.previousWidth = ((ring[a + 2] + ring[b + 2] + ring[c + 2] + ring[d + 2]) | 0) / 4 | 0;
+    this.previousHeight = ((ring[a + 3] + ring[b + 3] + ring[c + 3] + ring[d + 3]) | 0) / 4 | 0;
   }
 
   private grow(): void {
-    const capacity = Math.min(this.length, this.xs.length * 2);
-    const widen = (a: Int32Array) => {
-      const b = new Int32Array(capacity);
-      b.set(a);
-      return b;
-    };
-    this.xs = widen(this.xs);
-    this.ys = widen(this.ys);
-    this.ws = widen(this.ws);
-    this.hs = widen(this.hs);
+    const slots = Math.min(this.length, (this.ring.length / 4) * 2);
+    const ring = new Int32Array(4 * slots);
+    ring.set(this.ring);
+    this.ring = ring;
   }
 }

@@ -234,11 +234,6 @@ export async function loadAnalyticsConfig(path: string): Promise<ParsedAnalytics
         cause: error,
       });
     }
-    if (error instanceof TypeError || error instanceof Deno.errors.InvalidData) {
-      throw new ConfigError(path, `${path}: is not UTF-8 text; save the config as UTF-8`, {}, {
-        cause: error,
-      });
-    }
     const reason = error instanceof Error ? error.message : String(error);
     throw new ConfigError(path, `${path}: cannot read the analytics config (${reason})`, {}, {
       cause: error,

@@ -32,6 +32,9 @@ import { LineCrossing } from "./line_crossing.ts";
 import { ObjectCountSmoother } from "./object_count.ts";
 import { OvercrowdingRegion } from "./overcrowding.ts";
 import { RoiFilter } from "./roi.ts";
+import { getLogger } from "../log.ts";
+
+const log = getLogger("analytics");
 
 /** An object unseen for longer than this (in whole ms) is forgotten. */
 const TRACK_TIMEOUT_MS = 8000;
@@ -88,12 +91,26 @@ export class AnalyticsEngine {
   private readonly roiLabels: string[];
   private readonly regionLabels: string[];
   private readonly lineLabels: string[];
+  /**
+   * For each rule, the index of its label in the list above (rules sharing a label share
+   * a counter, as the library's per-label maps do); -1 for a disabled rule.
+   */
+  private readonly roiSlots: Int32Array;
+  private readonly regionSlots: Int32Array;
+  private readonly lineSlots: Int32Array;
+  /** This frame's counters, per label index. */
+  private readonly roiTally: Int32Array;
+  private readonly regionTally: Int32Array;
+  private readonly overcrowdedTally: Uint8Array;
+  private readonly crossingTally: Int32Array;
+  /** Crossings since the start, per line label index (`m_objLCcnt`). */
+  private readonly cumulative: Float64Array;
 
   private readonly tracks = new Map<TrackKey, TrackHistory>();
-  private readonly cumulative = new Map<string, number>();
   private readonly smoother: ObjectCountSmoother;
   private readonly motion = new ObjectMotion();
   private lastTies: number[] = [];
+  private untrackedSeen = false;
 
   /**
    * @param config a parsed config (see `parseAnalyticsConfig`)
@@ -118,9 +135,19 @@ export class AnalyticsEngine {
     const enabledLabels = (list: { enabled: boolean; label: string }[]) => [
       ...new Set(list.filter((r) => r.enabled).map((r) => r.label)),
     ];
+    const slots = (list: { enabled: boolean; label: string }[], labels: string[]) =>
+      Int32Array.from(list, (r) => (r.enabled ? labels.indexOf(r.label) : -1));
     this.roiLabels = enabledLabels(this.rois);
     this.regionLabels = enabledLabels(this.regions);
     this.lineLabels = enabledLabels(this.lines);
+    this.roiSlots = slots(this.rois, this.roiLabels);
+    this.regionSlots = slots(this.regions, this.regionLabels);
+    this.lineSlots = slots(this.lines, this.lineLabels);
+    this.roiTally = new Int32Array(this.roiLabels.length);
+    this.regionTally = new Int32Array(this.regionLabels.length);
+    this.overcrowdedTally = new Uint8Array(this.regionLabels.length);
+    this.crossingTally = new Int32Array(this.lineLabels.length);
+    this.cumulative = new Float64Array(this.lineLabels.length);
   }
 
   /** Number of objects whose state the engine keeps (for tests and stats). */
@@ -146,48 +173,37 @@ export class AnalyticsEngine {
     const pts = Number(frame.ptsNs);
     this.forgetLostObjects(pts);
 
+    this.roiTally.fill(0);
+    this.regionTally.fill(0);
+    this.overcrowdedTally.fill(0);
+    this.crossingTally.fill(0);
     const classCounts = new Map<number, number>();
-    const roiCounts = new Map<string, number>();
-    const regionCounts = new Map<string, number>();
-    const overcrowded = new Set<string>();
-    const crossingsNow = new Map<string, number>();
     const objects: ObjectAnalytics[] = new Array(frame.objects.length);
 
     for (let i = 0; i < frame.objects.length; i++) {
       const object = frame.objects[i];
       classCounts.set(object.classId, (classCounts.get(object.classId) ?? 0) + 1);
-      objects[i] = this.analyseObject(
-        object,
-        pts,
-        roiCounts,
-        regionCounts,
-        overcrowded,
-        crossingsNow,
-      );
+      objects[i] = this.analyseObject(object, pts);
     }
 
+    const roiCounts = perLabel(this.roiLabels, this.roiTally);
+    // The plugin writes the overcrowding counts into the same map, after the ROI counts.
+    const regionCounts = perLabel(this.regionLabels, this.regionTally);
+    for (const label of this.regionLabels) roiCounts[label] = regionCounts[label];
+    const overcrowding: Record<string, boolean> = {};
+    this.regionLabels.forEach((label, i) => overcrowding[label] = this.overcrowdedTally[i] === 1);
+
     return {
-      lineCrossingsCurrent: this.perLabel(this.lineLabels, crossingsNow),
-      lineCrossingsCumulative: this.perLabel(this.lineLabels, this.cumulative),
-      roiCounts: {
-        ...this.perLabel(this.roiLabels, roiCounts),
-        // The plugin writes the overcrowding counts into the same map, after the ROIs.
-        ...this.perLabel(this.regionLabels, regionCounts),
-      },
-      overcrowding: Object.fromEntries(this.regionLabels.map((l) => [l, overcrowded.has(l)])),
+      lineCrossingsCurrent: perLabel(this.lineLabels, this.crossingTally),
+      lineCrossingsCumulative: perLabel(this.lineLabels, this.cumulative),
+      roiCounts,
+      overcrowding,
       objectCounts: this.smoothCounts(classCounts, pts),
       objects,
     };
   }
 
-  private analyseObject(
-    object: FrameObject,
-    pts: number,
-    roiCounts: Map<string, number>,
-    regionCounts: Map<string, number>,
-    overcrowded: Set<string>,
-    crossingsNow: Map<string, number>,
-  ): ObjectAnalytics {
+  private analyseObject(object: FrameObject, pts: number): ObjectAnalytics {
     // The plugin copies the float box into uint32 fields; the library then works with
     // the box centre in int.
     const left = rectToUint32(object.left);
@@ -215,21 +231,23 @@ export class AnalyticsEngine {
 
     // ROIs and overcrowding regions: the box centre moved down by half the mean height.
     const testY = (cy + ((toInt32(history.meanHeight) / 2) | 0)) | 0;
-    for (const roi of this.rois) {
+    for (let i = 0; i < this.rois.length; i++) {
+      const roi = this.rois[i];
       if (!roi.enabled || !roi.classes.accepts(object.classId)) continue;
       if (roi.matches(cx, testY)) {
         result.status += " ROI:" + roi.label;
-        roiCounts.set(roi.label, (roiCounts.get(roi.label) ?? 0) + 1);
+        this.roiTally[this.roiSlots[i]]++;
         result.roi.push(roi.label);
       }
     }
-    for (const region of this.regions) {
+    for (let i = 0; i < this.regions.length; i++) {
+      const region = this.regions[i];
       if (!region.enabled || !region.classes.accepts(object.classId)) continue;
       if (region.polygon.contains(cx, testY)) {
-        const count = (regionCounts.get(region.label) ?? 0) + 1;
-        regionCounts.set(region.label, count);
+        const slot = this.regionSlots[i];
+        const count = ++this.regionTally[slot];
         result.overcrowding.push(region.label);
-        if (region.reaches(count)) overcrowded.add(region.label);
+        if (region.reaches(count)) this.overcrowdedTally[slot] = 1;
       }
     }
 
@@ -258,15 +276,16 @@ export class AnalyticsEngine {
         }
       }
 
-      for (const line of this.lines) {
+      for (let i = 0; i < this.lines.length; i++) {
+        const line = this.lines[i];
         if (
           !line.enabled || history.hasCrossed(line.label) || !line.classes.accepts(object.classId)
         ) continue;
         if (line.crossedBy(motion)) {
           result.status += " LC:" + line.label + " ";
           history.markCrossed(line.label);
-          this.cumulative.set(line.label, (this.cumulative.get(line.label) ?? 0) + 1);
-          crossingsNow.set(line.label, (crossingsNow.get(line.label) ?? 0) + 1);
+          this.cumulative[this.lineSlots[i]]++;
+          this.crossingTally[this.lineSlots[i]]++;
           result.lineCrossings.push(line.label);
         }
       }
@@ -279,7 +298,16 @@ export class AnalyticsEngine {
 
   /** The object's history, created on first sight; a fresh throw-away one without an id. */
   private historyOf(trackId: bigint | null, pts: number): TrackHistory {
-    if (trackId === null) return new TrackHistory(this.historyLength, pts, -1);
+    if (trackId === null) {
+      if (!this.untrackedSeen) {
+        this.untrackedSeen = true;
+        log.debug(
+          "objects without a track id: counted in ROIs, overcrowding and object counts, never as line crossings or directions",
+          { stream: this.streamId },
+        );
+      }
+      return new TrackHistory(this.historyLength, pts, -1);
+    }
     const key = trackKey(trackId);
     let history = this.tracks.get(key);
     if (history === undefined) {
@@ -317,12 +345,6 @@ export class AnalyticsEngine {
     return counts;
   }
 
-  private perLabel(labels: string[], values: ReadonlyMap<string, number>): Record<string, number> {
-    const out: Record<string, number> = {};
-    for (const label of labels) out[label] = values.get(label) ?? 0;
-    return out;
-  }
-
   /** `[property] enable=0`: the plugin passes buffers through without analytics. */
   private passThrough(frame: Frame): FrameAnalytics {
     return {
@@ -343,4 +365,11 @@ export class AnalyticsEngine {
       })),
     };
   }
+}
+
+/** A `{ label: count }` record from per-label counters. */
+function perLabel(labels: readonly string[], counts: ArrayLike<number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (let i = 0; i < labels.length; i++) out[labels[i]] = counts[i];
+  return out;
 }
