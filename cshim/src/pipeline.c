@@ -34,6 +34,10 @@ GST_DEBUG_CATEGORY_STATIC(dsx_pipeline_debug);
 #define MAX_MAX_OBJECTS 4096u
 #define EVENT_FIXED_BYTES 24u
 #define RECORDS_PER_STREAM_PER_PASS 32u
+/* After the first record arrives, poll waits up to this long for a batch to build up,
+ * because every poll is a nonblocking FFI call that costs tens of microseconds. */
+#define POLL_LINGER_US 2000
+#define POLL_BATCH_BYTES (8u * 1024u)
 
 /* ---------------------------------------------------------------------------------
  * Library
@@ -630,6 +634,19 @@ int32_t dsx_pipeline_stats(dsx_pipeline *pipeline, dsx_stats *stats) {
  * Poll
  * --------------------------------------------------------------------------------- */
 
+/* Returns true when a poll should copy now rather than wait for a fuller batch: enough
+ * bytes are queued, or a ring is half full, so its producer may soon have to wait. Lock
+ * held. */
+static bool batch_ready_locked(const dsx_pipeline *pipeline) {
+  size_t total = 0;
+  for (uint32_t i = 0; i < pipeline->stream_count; i++) {
+    const dsx_ring *ring = &pipeline->streams[i]->ring;
+    if (ring->used >= ring->capacity / 2) return true;
+    total += ring->used;
+  }
+  return total >= POLL_BATCH_BYTES;
+}
+
 static bool has_records_locked(const dsx_pipeline *pipeline) {
   if (pipeline->events.length > 0) return true;
   for (uint32_t i = 0; i < pipeline->stream_count; i++) {
@@ -733,6 +750,13 @@ int64_t dsx_pipeline_poll(dsx_pipeline *pipeline, uint8_t *buffer, uint64_t capa
     } else if (!g_cond_wait_until(&pipeline->records_ready, &pipeline->lock, deadline)) {
       timeout_ms = 0; /* look once more, then return 0 */
     }
+  }
+
+  /* Linger briefly for a fuller batch, unless the stream is ending or stopping. */
+  gint64 linger_deadline = g_get_monotonic_time() + POLL_LINGER_US;
+  while (!batch_ready_locked(pipeline) && !pipeline->end_queued &&
+         !pipeline->stopping && pipeline->events.length == 0) {
+    if (!g_cond_wait_until(&pipeline->records_ready, &pipeline->lock, linger_deadline)) break;
   }
 
   result = (int64_t)copy_records_locked(pipeline, buffer, (size_t)capacity);
