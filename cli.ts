@@ -41,6 +41,7 @@ Usage:
   dskafka --input URI --analytics-config FILE [options]
   dskafka --replay TRACKS --fps N --frame-size WxH --analytics-config FILE [options]
   dskafka check-config FILE [--frame-size WxH]
+  dskafka tail (--kafka HOST:PORT --topic T | --conn-str "HOST;PORT;TOPIC") [options]
 
 Inputs and analytics:
   -i, --input URI            Video file path, file://, rtsp://, rtsps://, http(s):// URI.
@@ -126,6 +127,11 @@ export async function main(args: string[]): Promise<number> {
   if (args[0] === "check-config") {
     const { runCheckConfig } = await import("./src/commands/check_config.ts");
     return await runCheckConfig(args.slice(1), (line: string) => console.log(line));
+  }
+
+  if (args[0] === "tail") {
+    const { runTail } = await import("./src/commands/tail.ts");
+    return await runTail(args.slice(1));
   }
 
   const values = parseOptions(args);
@@ -290,7 +296,7 @@ function checkCompatibilityFlags(values: ParsedOptions) {
   }
 }
 
-/** What a run reads: its streams and how to open their source. */
+/** The streams of a run and the way to open their source. */
 interface SourcePlan {
   backend: string;
   streams: StreamSpec[];
@@ -386,8 +392,9 @@ async function openSink(values: ParsedOptions): Promise<Sink> {
 }
 
 /**
- * Identifies a file input by its URI, size and modification time, so a rerun on the
- * same file gives the same message ids; a live input gets the run's start time.
+ * Returns the key that makes message ids stable. A file input is keyed by its URI, size
+ * and modification time, so a rerun on the same file gives the same ids. A live input
+ * is keyed by the run's start time.
  */
 async function sessionKeyOf(input: Input): Promise<string> {
   if (input.path === undefined) return `${input.uri}@${new Date().toISOString()}`;
