@@ -12,16 +12,16 @@
  *      and count the clipped pixels of each cell. At 768x432 the grid is 192x108, so
  *      every later step touches about 21 k cells instead of 332 k pixels. Cells on the
  *      right and bottom edge may cover fewer pixels and average what they cover.
- *   2. Exposure: fit frame = gain * background + offset over the cells that were not
- *      part of an object in the previous frame (robust medians, see estimate_exposure)
- *      and apply the fit to the whole background, hidden cells included. A camera's
- *      auto exposure thus moves the model instead of turning the frame into foreground.
- *      Pixels that were clipped at white hide their true brightness, so the model keeps
- *      a range of values for cells that contain them (see expected_range). A fit
- *      outside plausible limits, or a frame where most cells still differ afterwards,
+ *   2. Exposure: fit frame = gain * background + offset over the cells away from the
+ *      previous frame's objects (robust medians, see estimate_exposure) and apply the
+ *      fit to the whole background, hidden cells included. A camera's auto exposure
+ *      thus moves the model instead of turning the frame into foreground. Pixels that
+ *      were clipped at white hide their true brightness, so cells that contain them
+ *      get a range of expected values (see expected_range_chunk). A fit outside
+ *      plausible limits, or a frame where most cells still differ afterwards,
  *      re-initializes the model.
- *   3. Threshold: a cell is foreground when it lies at least `threshold` outside the
- *      expected range of its background (a single value unless it has clipped pixels).
+ *   3. Threshold: a cell is foreground when its mean lies at least `threshold` outside
+ *      the expected range of its background (one value unless it has clipped pixels).
  *   4. Morphology on the binary grid: opening (removes specks), then closing (fills
  *      holes and joins nearby fragments), square element of radius morph_radius
  *      rounded up to whole cells.
@@ -32,11 +32,17 @@
  *      Two objects closer than that are reported as one box.
  *   7. Objects whose foreground area reaches min_area pixels are reported, largest box
  *      first.
- *   8. Selective update: cells outside reported objects adapt to the frame with time
- *      constant adapt_seconds. Cells inside a reported object keep their background,
- *      so a person who stands still stays foreground. A cell that has been inside an
- *      object for absorb_seconds without a break is absorbed: its background becomes
- *      the current value.
+ *   8. Selective update: cells away from reported objects adapt to the frame with time
+ *      constant adapt_seconds. Cells inside an object's box, widened by the merge gap,
+ *      keep their background, so a person who stands still stays foreground and the
+ *      faint parts around them (shadow, clothes close to the floor's colour) are not
+ *      learned. A cell that has been inside an object for absorb_seconds without a
+ *      break is absorbed: its background becomes the current value.
+ *   9. Ghosts: when an object that is part of the model leaves (it was in the first
+ *      frame, or stood until absorbed), the uncovered background is foreground too.
+ *      Such a ghost has its outline in the background, not in the frame (see
+ *      add_outline_contrast), and is absorbed after GHOST_ABSORB_SECONDS. It is
+ *      reported until then.
  *
  * Arithmetic: step 1 is the only per-pixel pass and uses integers. The model works in
  * float on the grid. The bulk loops run over fixed-size chunks, which GCC 12 vectorizes
@@ -65,7 +71,8 @@
 #define MAX_SCALE 4u
 #define MIN_GRID_CELLS 90u
 
-/* Largest frame side accepted; keeps every pixel and cell count far from overflow. */
+/* Largest frame side accepted, which keeps every pixel and cell count far from
+ * overflow. */
 #define MAX_FRAME_SIDE 16384u
 
 /* A component is a ghost when the contrast across its outline is more than
@@ -73,8 +80,8 @@
  * add_outline_contrast). */
 #define GHOST_EDGE_RATIO 2.0f
 
-/* A ghost is absorbed into the background after this many seconds: long enough that an
- * object which looks like a ghost for a moment (see merge_components) is not. */
+/* Seconds after which a ghost is absorbed into the background. A real object that looks
+ * like a ghost for a moment (see merge_components) stays detected. */
 #define GHOST_ABSORB_SECONDS 1.0
 
 /* Components whose boxes are at most this far apart are merged, in percent of the
@@ -83,11 +90,11 @@
 #define MERGE_GAP_PERCENT 2u
 
 /* Exposure fit. Cells darker than EXPOSURE_MIN_GRAY or brighter than EXPOSURE_MAX_GRAY
- * (in the background or the frame) are near the ends of the sensor's range and say
- * little about the gain. The fit needs at least EXPOSURE_MIN_FRACTION of the sampled
- * cells. Below EXPOSURE_MIN_SPREAD gray levels between the medians of the dark and the
- * bright group, the offset cannot be told apart from the gain, so only a gain is
- * fitted. */
+ * (in the background or the frame) are near the ends of the sensor's range and carry
+ * little information about the gain. The fit needs at least EXPOSURE_MIN_FRACTION of
+ * the sampled cells. Below EXPOSURE_MIN_SPREAD gray levels between the medians of the
+ * dark and the bright group, the offset and the gain cannot be separated, so only a
+ * gain is fitted. */
 #define EXPOSURE_MIN_GRAY 6
 #define EXPOSURE_MAX_GRAY 249
 #define EXPOSURE_MIN_FRACTION 0.25f
@@ -107,12 +114,12 @@
  * and in limited range (235), as when the Y plane of I420 is read directly. */
 #define CLIPPED_GRAY 232u
 
-/* Bound on background and clip_level values, which may pass 255 after an exposure
- * increase; it keeps a run of increases from growing them without limit. */
+/* Upper bound of background and clip_level values. They may pass 255 after an exposure
+ * increase, and the bound keeps a run of increases from growing them without limit. */
 #define MODEL_MAX_GRAY 1023.0f
 
-/* Elements per inner loop of the bulk array operations: a compile-time trip count lets
- * GCC 12 vectorize them at -O2, where its "very cheap" cost model needs one. */
+/* Elements per inner loop of the bulk array operations. GCC 12 vectorizes at -O2 only
+ * with its "very cheap" cost model, which needs a compile-time trip count. */
 #define VECTOR_CHUNK 32u
 
 typedef struct {
@@ -151,7 +158,8 @@ struct dsx_motion {
 
   /* Model state, one entry per cell. */
   float *background;          /* gray levels in the exposure of the last frame; may pass
-                                 255 after an exposure increase (see expected_range) */
+                                 255 after an exposure increase (see
+                                 expected_range_chunk) */
   float *background_clipped;  /* fraction of the background's pixels that were clipped */
   float *clip_level;          /* what a pixel that read 255 in the background reads now */
   uint32_t *object_frames;    /* consecutive frames the cell was inside an object */
@@ -180,17 +188,17 @@ struct dsx_motion {
 /* Parameters, geometry, lifetime                                                     */
 /* --------------------------------------------------------------------------------- */
 
-static dsx_detector_params resolve_params(const dsx_detector_params *given) {
+static dsx_detector_params resolve_params(const dsx_detector_params *requested) {
   dsx_detector_params params;
   memset(&params, 0, sizeof params);
 
-  if (given != NULL) {
+  if (requested != NULL) {
     /* A caller built against an older, shorter struct passes a smaller size; fields
      * past it stay zero and get their defaults. A size of 0 means the caller forgot
      * to set it, so the struct is taken to be this version's. */
-    size_t bytes = given->size == 0 ? sizeof params : given->size;
+    size_t bytes = requested->size == 0 ? sizeof params : requested->size;
     if (bytes > sizeof params) bytes = sizeof params;
-    memcpy(&params, given, bytes);
+    memcpy(&params, requested, bytes);
   }
 
   if (params.threshold == 0) params.threshold = DEFAULT_THRESHOLD;
@@ -378,7 +386,7 @@ static void downsample(dsx_motion *motion, const uint8_t *luma, uint32_t stride)
       const uint16_t *clipped = column_clipped + (size_t)gx * scale;
       int32_t sum, clipped_count;
       if (scale == 4) {
-        /* The common case, written out: a loop here costs a fifth of the frame time. */
+        /* The common case, written out as straight-line code. */
         sum = sums[0] + sums[1] + sums[2] + sums[3];
         clipped_count = clipped[0] + clipped[1] + clipped[2] + clipped[3];
       } else {
@@ -470,6 +478,9 @@ static uint32_t collect_exposure_samples(dsx_motion *motion) {
  * With too little spread between the groups, the fit is a gain through the origin
  * from the overall medians. Returns false when there are too few samples, leaving the
  * identity in gain and offset.
+ *
+ * NOTE: one fit serves the whole frame. When a lamp lights only part of the scene, the
+ * fit follows the larger part and the rest becomes one large object until absorbed.
  */
 static bool estimate_exposure(dsx_motion *motion, float *gain, float *offset) {
   *gain = 1.0f;
@@ -504,7 +515,12 @@ static bool estimate_exposure(dsx_motion *motion, float *gain, float *offset) {
     all.count++;
     all.background[b]++;
     all.frame[f]++;
-    value_histograms *group = b < dark_end ? &dark : b >= bright_start ? &bright : NULL;
+    value_histograms *group = NULL;
+    if (b < dark_end) {
+      group = &dark;
+    } else if (b >= bright_start) {
+      group = &bright;
+    }
     if (group != NULL) {
       group->count++;
       group->background[b]++;
@@ -561,7 +577,7 @@ static float clamp_model_value(float value) {
  * arrays are padded to a multiple of it. A chunk function with restrict parameters and
  * a constant loop count is the form that GCC vectorizes at -O2. A loop that does more
  * (a select feeding an addition) stays scalar under the default -ftrapping-math, hence
- * several passes. The padding cells hold values that no later step reads.
+ * several passes. What the passes compute for padding cells is never used.
  */
 
 static void apply_exposure_chunk(float *restrict background, float *restrict clip_level,
@@ -597,7 +613,8 @@ static void expected_range_chunk(const float *restrict background,
 }
 
 /* Marks the cells that lie at least `threshold` outside their expected range and
- * returns how many there are. */
+ * returns how many there are.
+ * NOTE: cast shadows pass this test like objects, so boxes include them. */
 static uint32_t mark_changed_chunk(const float *restrict frame,
                                    const float *restrict expected_low,
                                    const float *restrict expected_high,
@@ -715,7 +732,7 @@ static void union_labels(uint32_t *parent, uint32_t a, uint32_t b) {
   }
 }
 
-/* True when the 8 mask bytes from `mask` are all 0; used to skip empty stretches. */
+/* True when the 8 mask bytes from `mask` are all 0, so a scan can skip them at once. */
 static bool eight_clear(const uint8_t *mask) {
   uint64_t word;
   memcpy(&word, mask, sizeof word);
@@ -770,11 +787,11 @@ static uint32_t assign_provisional_labels(dsx_motion *motion) {
  * the mask to the component's frame_edge, and the same contrast in the background to
  * its background_edge.
  *
- * This tells a ghost from an object. A real object shows its outline in the frame,
- * against background that the model also shows on both sides of the outline. When an
- * object that the model holds (it was in the first frame, or it stood still until
- * absorbed) leaves, the uncovered background differs from the model and becomes
- * foreground, but its outline is in the model, not in the frame.
+ * The two sums separate ghosts from objects. A real object shows its outline in the
+ * frame, against background that the model also shows on both sides of the outline.
+ * An object can be part of the model because it was in the first frame or stood still
+ * until absorbed. When it leaves, the uncovered background differs from the model and
+ * becomes foreground, but its outline is in the model, not in the frame.
  */
 static void add_outline_contrast(const dsx_motion *motion, uint32_t x, uint32_t y,
                                  component *comp) {
@@ -867,7 +884,7 @@ static bool component_alive(const component *comps, uint32_t c) {
 
 /* Merges near components until no two are near. The lower index absorbs the higher,
  * so the result depends only on the labelling order. A merged box can reach new
- * neighbours, hence the repeated passes; each pass with a merge removes a component,
+ * neighbours, hence the repeated passes. Each pass with a merge removes a component,
  * so the loop ends. The cost is quadratic in the number of components, which the
  * opening keeps small: each one covers at least (2 * morph_radius + 1)^2 cells. */
 static void merge_components(dsx_motion *motion, uint32_t count) {
@@ -901,8 +918,8 @@ static void merge_components(dsx_motion *motion, uint32_t count) {
     if (into != c) comps[c].merged_into = comps[into].merged_into;
   }
 
-  /* Judged per object, not per fragment: a fragment of a person that covers a bright
-   * table foot has the foot's outline, in the background only, like a ghost. */
+  /* Ghosts are judged per object, not per fragment. A fragment of a person that covers
+   * a bright table foot has the foot's outline, in the background only, like a ghost. */
   for (uint32_t c = 0; c < count; c++) {
     comps[c].ghost = comps[c].background_edge > GHOST_EDGE_RATIO * comps[c].frame_edge;
   }
@@ -929,8 +946,8 @@ static dsx_box component_box(const dsx_motion *motion, const component *comp) {
   return box;
 }
 
-/* Orders boxes by area, largest first; ties by top, then left, which differ between
- * reported objects because overlapping boxes are always merged. */
+/* Orders boxes by area, largest first, then by top and left. Two reported boxes never
+ * share top and left, because overlapping boxes are always merged. */
 static int compare_boxes(const void *a, const void *b) {
   const dsx_box *box_a = a;
   const dsx_box *box_b = b;
@@ -1002,31 +1019,45 @@ static void mark_object_cells(dsx_motion *motion, uint32_t count) {
   }
 }
 
-/* Adapts free cells to the frame and keeps the background of cells in and near
- * objects. Absorbs cells that have been inside an object for absorb_frames, or inside
- * a ghost for ghost_frames. */
+/* Adapts free cells to the frame, keeps the background of cells in and near objects,
+ * and counts how long each cell has been inside an object and inside a ghost. */
 static void update_background_chunk(float *restrict background,
                                     float *restrict background_clipped,
                                     float *restrict clip_level, uint32_t *restrict object_frames,
                                     uint32_t *restrict ghost_frames,
                                     const uint8_t *restrict cell_state,
                                     const float *restrict frame,
-                                    const float *restrict frame_clipped, float rate,
-                                    uint32_t absorb_frames, uint32_t ghost_absorb_frames) {
+                                    const float *restrict frame_clipped, float rate) {
   for (size_t k = 0; k < VECTOR_CHUNK; k++) {
-    bool inside = cell_state[k] >= CELL_OBJECT;
-    uint32_t frames = inside ? object_frames[k] + 1 : 0;
-    uint32_t as_ghost = cell_state[k] == CELL_GHOST ? ghost_frames[k] + 1 : 0;
-    bool absorb = frames >= absorb_frames || as_ghost >= ghost_absorb_frames;
-    /* Weight of the frame: rate for free cells, 0 in and near objects, 1 to absorb. */
-    float weight = absorb ? 1.0f : cell_state[k] == CELL_FREE ? rate : 0.0f;
-
+    uint32_t state = cell_state[k];
+    float weight = state == CELL_FREE ? rate : 0.0f;
     background[k] += weight * (frame[k] - background[k]);
     background_clipped[k] += weight * (frame_clipped[k] - background_clipped[k]);
     /* The frame's clipped pixels read 255 now, so its clip level is 255. */
     clip_level[k] += weight * (255.0f - clip_level[k]);
-    object_frames[k] = absorb ? 0 : frames;
-    ghost_frames[k] = absorb ? 0 : as_ghost;
+    object_frames[k] = state >= CELL_OBJECT ? object_frames[k] + 1 : 0;
+    ghost_frames[k] = state == CELL_GHOST ? ghost_frames[k] + 1 : 0;
+  }
+}
+
+/* Absorbs the cells that have been inside an object for absorb_frames, or inside a
+ * ghost for ghost_absorb_frames: their background becomes the current frame. Only
+ * cells in the mask can qualify, since the counters restart outside it. */
+static void absorb_cells(dsx_motion *motion) {
+  for (size_t i = 0; i < motion->cells; i++) {
+    if (i + 8 <= motion->cells && eight_clear(motion->mask + i)) {
+      i += 7;
+      continue;
+    }
+    if (motion->object_frames[i] < motion->absorb_frames &&
+        motion->ghost_frames[i] < motion->ghost_absorb_frames) {
+      continue;
+    }
+    motion->background[i] = motion->frame[i];
+    motion->background_clipped[i] = motion->frame_clipped[i];
+    motion->clip_level[i] = 255.0f;
+    motion->object_frames[i] = 0;
+    motion->ghost_frames[i] = 0;
   }
 }
 
@@ -1036,9 +1067,10 @@ static void update_background(dsx_motion *motion, uint32_t count) {
     update_background_chunk(motion->background + i, motion->background_clipped + i,
                             motion->clip_level + i, motion->object_frames + i,
                             motion->ghost_frames + i, motion->cell_state + i,
-                            motion->frame + i, motion->frame_clipped + i, motion->adapt_rate,
-                            motion->absorb_frames, motion->ghost_absorb_frames);
+                            motion->frame + i, motion->frame_clipped + i,
+                            motion->adapt_rate);
   }
+  absorb_cells(motion);
 }
 
 /* --------------------------------------------------------------------------------- */
