@@ -20,7 +20,6 @@ import { getLogger, LOG_LEVELS, logSettings } from "./src/log.ts";
 import type { LogFormat, LogLevel } from "./src/log.ts";
 import { runStreams } from "./src/run.ts";
 import type { RunResult, StreamSpec } from "./src/run.ts";
-import { KafkaSink } from "./src/sink/kafka.ts";
 import { KAFKA_CLI_HELP, KAFKA_CLI_OPTIONS, kafkaSinkOptionsFromCli } from "./src/sink/kafka_options.ts";
 import type { Sink } from "./src/sink/sink.ts";
 import { JsonLinesSink } from "./src/sink/stdout.ts";
@@ -376,7 +375,11 @@ async function openSink(values: ParsedOptions): Promise<Sink> {
   if (kafka !== undefined && values.output !== undefined) {
     throw new UsageError("give either a Kafka destination or --output FILE, not both");
   }
-  if (kafka !== undefined) return await KafkaSink.connect(kafka);
+  if (kafka !== undefined) {
+    // kafkajs is loaded only when a run publishes to Kafka: it adds to start-up time.
+    const { KafkaSink } = await import("./src/sink/kafka.ts");
+    return await KafkaSink.connect(kafka);
+  }
   if (values.output === undefined) return new JsonLinesSink();
 
   try {
