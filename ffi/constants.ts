@@ -51,6 +51,12 @@ export const EventKind = {
   error: 3,
   warning: 4,
   pipelineEnd: 5,
+  /** A live stream lost its source; text `ATTEMPT DELAY_MS REASON`. Since ABI 1.1. */
+  streamReconnecting: 6,
+  /** Frames flow again after a reconnect; text `WIDTHxHEIGHT@FPS`. Since ABI 1.1. */
+  streamReconnected: 7,
+  /** A looped file restarts; text = completed passes. Since ABI 1.1. */
+  streamLooped: 8,
 } as const;
 
 /** Error classes of an event (`DSX_EVENT_CODE_*`). */

@@ -9,6 +9,7 @@
  */
 
 import { ShimLoadError } from "../src/errors.ts";
+import { EMBEDDED_SHIM_URL, extractEmbeddedShim } from "./embedded.ts";
 import { EXPECTED_RECORD_VERSION, EXPECTED_VERSION_MAJOR, SYMBOLS } from "./symbols.ts";
 import type { ShimSymbols } from "./symbols.ts";
 
@@ -18,14 +19,21 @@ export const SHIM_PATH_VARIABLE = "DSKAFKA_SHIM_PATH";
 let loaded: { path: string; symbols: ShimSymbols } | undefined;
 
 /**
- * Returns the path the shim is loaded from: `$DSKAFKA_SHIM_PATH` when set, else
- * `cshim/build/libdskafka.so` next to this source tree.
+ * Returns the path the shim is loaded from. That is `$DSKAFKA_SHIM_PATH` when it is set.
+ * In a `deno compile` binary it is the embedded library, extracted to the per-user cache
+ * (see `ffi/embedded.ts`). Otherwise it is `cshim/build/libdskafka.so` in this source
+ * tree.
+ *
+ * @throws {ShimLoadError} In a compiled binary, when the embedded library is missing or
+ *   cannot be extracted.
  */
 export function defaultShimPath(): string {
   const override = Deno.env.get(SHIM_PATH_VARIABLE);
   if (override) return override;
 
-  return new URL("../cshim/build/libdskafka.so", import.meta.url).pathname;
+  if (Deno.build.standalone) return extractEmbeddedShim(EMBEDDED_SHIM_URL);
+
+  return decodeURIComponent(new URL("../cshim/build/libdskafka.so", import.meta.url).pathname);
 }
 
 /**

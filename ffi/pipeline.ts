@@ -43,6 +43,14 @@ export interface PipelineOptions {
   maxObjects?: number;
   /** Play sources at their own frame rate instead of as fast as possible. @default false */
   realtime?: boolean;
+  /** Restart file and http(s) inputs at their end (cpu backend). @default false */
+  loop?: boolean;
+  /**
+   * Waits before reconnecting a live input (rtsp://, rtsps://) that failed after its
+   * first frame, in milliseconds: the first wait, doubled per failed attempt up to the
+   * maximum (cpu backend). @default { initialDelayMs: 1000, maxDelayMs: 30000 }
+   */
+  reconnect?: { initialDelayMs: number; maxDelayMs: number };
   /** CPU motion detector parameters. */
   detector?: DetectorParams;
   /** File paths for the deepstream backend. */
@@ -168,6 +176,11 @@ export class ShimPipeline implements AsyncIterable<ShimRecord[]> {
       this.#check(s.dsx_pipeline_set_max_objects(handle, options.maxObjects), "max objects");
     }
     if (options.realtime) this.#check(s.dsx_pipeline_set_realtime(handle, 1), "realtime");
+    if (options.loop) this.#check(s.dsx_pipeline_set_loop(handle, 1), "loop");
+    if (options.reconnect) {
+      const { initialDelayMs, maxDelayMs } = options.reconnect;
+      this.#check(s.dsx_pipeline_set_reconnect(handle, initialDelayMs, maxDelayMs), "reconnect");
+    }
     if (options.detector) {
       this.#check(s.dsx_pipeline_set_detector(handle, encodeDetector(options.detector)), "detector");
     }

@@ -197,6 +197,27 @@ export class RecordDecoder {
   }
 }
 
+/** The details of a `streamReconnecting` event. */
+export interface ReconnectAttempt {
+  /** Attempt number within the current outage, from 1. */
+  attempt: number;
+  /** Wait before the attempt, in milliseconds. */
+  delayMs: number;
+  /** GStreamer's message about the failure. */
+  reason: string;
+}
+
+/**
+ * Decodes the text of a `streamReconnecting` event, `ATTEMPT DELAY_MS REASON`. A text in
+ * another form (a newer shim) keeps the whole text as the reason, with 0 for the numbers.
+ */
+export function decodeReconnectAttempt(text: string): ReconnectAttempt {
+  const match = /^(\d+) (\d+) ?(.*)$/s.exec(text);
+  if (match === null) return { attempt: 0, delayMs: 0, reason: text };
+
+  return { attempt: Number(match[1]), delayMs: Number(match[2]), reason: match[3] };
+}
+
 /** Returns a short name for an event code, for logs. */
 export function eventCodeName(code: number): string {
   const entry = Object.entries(EventCode).find(([, value]) => value === code);

@@ -1,10 +1,10 @@
 /**
  * The `Deno.dlopen` symbol table of the dskafka shim (`cshim/include/dskafka.h`).
  *
- * Each entry carries the C prototype it binds. `dsx_pipeline_poll` is the only
- * `nonblocking` symbol: it waits on a condition variable, so Deno runs it on a worker
- * thread and returns a Promise. Every other call returns at once or blocks only for a
- * GStreamer state change.
+ * Each entry carries the C prototype it binds. `dsx_pipeline_poll` (which waits on a
+ * condition variable) and `dsx_snapshot_rgba` (which decodes a video) are `nonblocking`:
+ * Deno runs them on a worker thread and returns a Promise. Every other call returns at
+ * once or blocks only for a GStreamer state change.
  *
  * @module
  */
@@ -52,6 +52,22 @@ export const SYMBOLS = {
   dsx_pipeline_last_error: { parameters: ["pointer", "buffer", "u32"], result: "u32" },
   // void dsx_pipeline_free(dsx_pipeline *pipeline);
   dsx_pipeline_free: { parameters: ["pointer"], result: "void" },
+
+  // Since ABI 1.1:
+  // int32_t dsx_pipeline_set_loop(dsx_pipeline *pipeline, uint32_t loop);
+  dsx_pipeline_set_loop: { parameters: ["pointer", "u32"], result: "i32" },
+  // int32_t dsx_pipeline_set_reconnect(dsx_pipeline *pipeline, uint32_t initial_delay_ms,
+  //                                    uint32_t max_delay_ms);
+  dsx_pipeline_set_reconnect: { parameters: ["pointer", "u32", "u32"], result: "i32" },
+
+  // int32_t dsx_snapshot_rgba(const char *uri, double seconds, uint32_t timeout_ms, uint8_t *buffer,
+  //                           uint64_t capacity, dsx_snapshot_info *info, char *error, uint32_t error_capacity);
+  // nonblocking: it decodes and seeks the input, which takes up to timeout_ms.
+  dsx_snapshot_rgba: {
+    parameters: ["buffer", "f64", "u32", "buffer", "u64", "buffer", "buffer", "u32"],
+    result: "i32",
+    nonblocking: true,
+  },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** The loaded library's symbols. */

@@ -42,7 +42,7 @@ extern "C" {
 /* Version of this ABI: major << 16 | minor << 8 | patch. A caller refuses a library
  * whose major differs from the one it was written for. */
 #define DSX_VERSION_MAJOR 1
-#define DSX_VERSION_MINOR 0
+#define DSX_VERSION_MINOR 1
 #define DSX_VERSION_PATCH 0
 
 /* Version of the record layout described below; bumped on any layout change. */
@@ -79,12 +79,14 @@ typedef enum {
  * so that a later, larger struct stays compatible. Zero in a field means "default". */
 typedef struct {
   uint32_t size;
-  /* Minimum absolute difference, in gray levels (0–255), between a pixel and the
-   * background for the pixel to count as foreground. Default 25. */
+  /* Minimum absolute difference, in gray levels (0–255), between the background and the
+   * frame for foreground. The detector compares means of 4x4-pixel cells, not single
+   * pixels. Default 25. */
   uint32_t threshold;
   /* Minimum area of a connected component, in pixels of the processing frame. Default 150. */
   uint32_t min_area;
-  /* Radius in pixels of the morphological opening and closing. Default 1. */
+  /* Radius in pixels of the morphological opening and closing, rounded up to whole
+   * 4-pixel cells, so the default acts as 4 pixels. Default 1. */
   uint32_t morph_radius;
   /* Seconds of stillness after which a foreground object is absorbed into the
    * background. Default 60. */
@@ -184,6 +186,16 @@ enum {
   DSX_EVENT_ERROR = 3,          /* fatal for the stream (or pipeline, stream_id -1) */
   DSX_EVENT_WARNING = 4,        /* logged, not fatal */
   DSX_EVENT_PIPELINE_END = 5,   /* last record: every stream ended or the pipeline stopped */
+  /* Since 1.1. A live stream (rtsp://, rtsps://) lost its source and is not ended: the
+   * shim reconnects after a delay. code classifies the failure; text =
+   * "ATTEMPT DELAY_MS REASON" (attempt counts from 1 per outage, delay in milliseconds,
+   * then GStreamer's message). */
+  DSX_EVENT_STREAM_RECONNECTING = 6,
+  /* Since 1.1. Frames flow again after a reconnect; text = "WIDTHxHEIGHT@FPS". */
+  DSX_EVENT_STREAM_RECONNECTED = 7,
+  /* Since 1.1. A looped file (dsx_pipeline_set_loop) reached its end and restarts from
+   * its beginning; text = the number of completed passes, in decimal. */
+  DSX_EVENT_STREAM_LOOPED = 8,
 };
 
 enum {
@@ -303,6 +315,72 @@ DSX_API uint32_t dsx_pipeline_last_error(dsx_pipeline *pipeline, char *buffer, u
  * not use `pipeline` afterwards and must not have a poll in flight. NULL is a no-op.
  * Control thread; blocks like dsx_pipeline_stop. */
 DSX_API void dsx_pipeline_free(dsx_pipeline *pipeline);
+
+/* ---------------------------------------------------------------------------------
+ * Snapshot: one decoded frame of an input, for drawing the analytics config on it
+ * --------------------------------------------------------------------------------- */
+
+/* What dsx_snapshot_rgba found, filled by the call. */
+typedef struct {
+  uint32_t width;      /* frame width in pixels, also set with DSX_ERR_BUFFER_TOO_SMALL */
+  uint32_t height;     /* frame height in pixels, also set with DSX_ERR_BUFFER_TOO_SMALL */
+  uint64_t pts_ns;     /* stream time of the frame in nanoseconds; after a seek into the
+                        * middle of a frame, the seek position (GStreamer clips the frame) */
+  uint32_t error_code; /* DSX_EVENT_CODE_* classifying a failure; DSX_EVENT_CODE_NONE on success */
+  uint32_t reserved;   /* 0 */
+} dsx_snapshot_info;
+
+/* Decodes one frame of `uri` (a URI or a file path, UTF-8, NUL-terminated, read during
+ * the call only) and copies it into `buffer` as RGBA, 4 bytes per pixel, rows packed
+ * without padding: width * height * 4 bytes.
+ *
+ * Files are paused and sought accurately to `seconds` (>= 0), and the frame on display at
+ * that time (the last one starting at or before it) is copied; 0 takes the first frame
+ * without seeking, so still images work too. A live source (RTSP) is played and the first frame at least `seconds` after its
+ * first frame is copied. `timeout_ms` bounds the whole call (0 = 30000).
+ *
+ * `buffer` (caller-owned, `capacity` bytes, written during the call only) may be NULL
+ * with `capacity` 0 to learn the size. `info` (caller-owned, required) is always
+ * written. On failure, a one-line reason is copied NUL-terminated and truncated to
+ * `error_capacity` bytes into `error` (caller-owned, may be NULL).
+ *
+ * Returns DSX_OK; DSX_ERR_BUFFER_TOO_SMALL with info->width and info->height set, so the
+ * caller can retry with width * height * 4 bytes (the input is decoded again);
+ * DSX_ERR_INVALID_ARGUMENT for a NULL argument, a negative time or a time past the end
+ * of a file; DSX_ERR_UNAVAILABLE for an unsupported URI scheme or a missing GStreamer
+ * element; DSX_ERR_PIPELINE when the input cannot be opened or decoded, or the timeout
+ * passed, with info->error_code saying which.
+ *
+ * Independent of any dsx_pipeline: any thread, and calls may run concurrently. Blocks
+ * while it opens, decodes and seeks the input, up to the timeout. */
+DSX_API int32_t dsx_snapshot_rgba(const char *uri, double seconds, uint32_t timeout_ms,
+                                  uint8_t *buffer, uint64_t capacity, dsx_snapshot_info *info,
+                                  char *error, uint32_t error_capacity);
+
+/* ---------------------------------------------------------------------------------
+ * Live sources (since 1.1)
+ *
+ * Frame numbers and the pts of frame records keep increasing across a loop or a
+ * reconnect: after a loop the pts continues one frame duration after the last frame of
+ * the previous pass, after a reconnect it continues by the wall-clock time of the gap.
+ * Both functions are implemented by the cpu backend; other backends return
+ * DSX_ERR_UNAVAILABLE.
+ * --------------------------------------------------------------------------------- */
+
+/* When `loop` is 1, a file or http(s) stream that reaches its end seeks back to its start
+ * and posts DSX_EVENT_STREAM_LOOPED instead of DSX_EVENT_STREAM_EOS, so it runs until
+ * dsx_pipeline_stop. Live streams ignore it. 0 (the default) ends streams at their end.
+ * Before start; control thread. */
+DSX_API int32_t dsx_pipeline_set_loop(dsx_pipeline *pipeline, uint32_t loop);
+
+/* Sets the wait before reconnecting a live stream (rtsp://, rtsps://) that failed or
+ * ended after it delivered frames: `initial_delay_ms` before the first attempt, doubled
+ * after each failed attempt up to `max_delay_ms`, and reset once frames flow again.
+ * Attempts never stop while the pipeline runs. A live stream that fails before its first
+ * frame ends with DSX_EVENT_ERROR, as a file does. Defaults: 1000 and 30000 ms; valid:
+ * 1 <= initial_delay_ms <= max_delay_ms <= 3600000. Before start; control thread. */
+DSX_API int32_t dsx_pipeline_set_reconnect(dsx_pipeline *pipeline, uint32_t initial_delay_ms,
+                                           uint32_t max_delay_ms);
 
 #ifdef __cplusplus
 }

@@ -11,13 +11,30 @@
  *
  * The `queue` puts detection on its own streaming thread, in parallel with decoding.
  *
+ * Live sources and loops (ABI 1.1):
+ *   - a live stream (rtsp://, rtsps://) that fails or ends after its first frame is not
+ *     ended: the bus thread sets its pipeline to NULL, posts STREAM_RECONNECTING and arms
+ *     a timer on the bus thread's context that sets it to PLAYING again. The wait doubles
+ *     per failed attempt up to the maximum and is reset once frames flow again. A live
+ *     stream that fails before its first frame ends with an error, as a file does;
+ *   - a looped file seeks back to its start on end of stream and posts STREAM_LOOPED;
+ *   - the stream's cpu_stream (frame counter, detector, pts base) lives on across both,
+ *     so frame numbers and pts keep increasing (see rebase_pts).
+ *
  * Threads:
  *   - pad-added runs on a decodebin streaming thread and only links pads;
  *   - on_new_sample runs on the queue's streaming thread: it owns the stream's motion
- *     detector and scratch record, and pushes frame records (it may block on a full ring);
- *   - on_bus_message runs on the pipeline's bus thread: it turns errors, warnings and
- *     end-of-stream into event records and sets a finished stream to NULL state;
- *   - start, stop and free run on the control thread.
+ *     detector, scratch record and pts state, and pushes frame records (it may block on a
+ *     full ring);
+ *   - on_bus_message and the reconnect timer run on the pipeline's bus thread: they turn
+ *     errors, warnings and end-of-stream into event records, set a finished stream to
+ *     NULL state, loop files and restart live streams;
+ *   - start, stop, free and the option setters run on the control thread.
+ *
+ * Locks: `cpu_stream.lock` orders the bus thread's restarts (seek, PLAYING) against
+ * cpu_stop, so a stopped stream is never started again; it is held during those state
+ * changes, and nothing that runs inside them takes it. `discard_lock` guards the list
+ * of discard sinks, which pad-added may extend during such a state change.
  */
 #include <gst/app/gstappsink.h>
 #include <gst/video/video.h>
@@ -31,6 +48,27 @@ GST_DEBUG_CATEGORY_STATIC(dsx_cpu_debug);
 
 #define LUMA_FORMATS "{ I420, YV12, NV12, NV21, Y42B, Y444, GRAY8 }"
 #define FALLBACK_FPS 30.0
+#define DEFAULT_RECONNECT_INITIAL_MS 1000u
+#define DEFAULT_RECONNECT_MAX_MS 30000u
+#define MAX_RECONNECT_DELAY_MS 3600000u
+
+/* Options of dsx_pipeline_set_loop and dsx_pipeline_set_reconnect. The cpu backend is
+ * their only user, so they live in dsx_pipeline.backend_data (NULL: the defaults),
+ * allocated by the first setter call and freed by cpu_free. */
+typedef struct {
+  bool loop;
+  uint32_t reconnect_initial_ms;
+  uint32_t reconnect_max_ms;
+} cpu_options;
+
+static const cpu_options DEFAULT_OPTIONS = {
+    .loop = false,
+    .reconnect_initial_ms = DEFAULT_RECONNECT_INITIAL_MS,
+    .reconnect_max_ms = DEFAULT_RECONNECT_MAX_MS,
+};
+
+/* Values of cpu_stream.rebase: why the next frame's pts needs a new base. */
+enum { REBASE_NONE = 0, REBASE_LOOP = 1, REBASE_RECONNECT = 2 };
 
 typedef struct {
   dsx_pipeline *owner;
@@ -38,6 +76,9 @@ typedef struct {
   GstElement *pipeline;
   GstElement *video_entry; /* the queue that decoded video links to */
   GSource *bus_watch;
+  bool live; /* rtsp://, rtsps://: reconnected instead of ended */
+  bool loop; /* seek back to the start at end of stream (never for live streams) */
+  uint32_t reconnect_initial_ms, reconnect_max_ms;
 
   /* Streaming thread only. */
   dsx_motion *motion;
@@ -45,13 +86,45 @@ typedef struct {
   uint8_t *record;
   size_t record_capacity;
   uint32_t width, height;
-  GstClockTime first_pts;
+  double fps;
+  GstClockTime frame_duration;
+  GstClockTime first_pts;     /* pts of the first frame since start, loop or reconnect */
+  GstClockTime pts_base;      /* relative pts of that frame */
+  GstClockTime last_relative_pts;
+  gint64 last_frame_us;       /* monotonic time of the last frame */
   uint64_t frames;
 
-  /* Atomically read by the bus thread. */
+  /* Bus thread only. */
+  uint32_t reconnect_attempt; /* attempts in the current outage, from 1 */
+  uint32_t reconnect_delay_ms;
+  uint64_t passes;            /* completed passes of a looped file */
+
+  /* Guarded by `lock` (bus thread and control thread). */
+  GMutex lock;
+  bool stopped;               /* cpu_stop ran: never restart */
+  GSource *reconnect_timer;   /* (owned) pending restart, or NULL */
+
+  /* Guarded by `discard_lock` (streaming threads and bus thread). */
+  GMutex discard_lock;
+  GSList *discard_sinks;      /* fakesinks of audio and other non-video pads */
+
+  /* Atomic. video_linked and frames_seen are written by streaming threads and read by
+   * the bus thread; `flowing` is set per frame and cleared by the bus thread at a
+   * failure; `rebase` is set by the bus thread and taken by the streaming thread. */
   gint video_linked;
   gint frames_seen;
+  gint flowing;
+  gint rebase;
 } cpu_stream;
+
+/* Returns the value of `*flag` and sets it to 0, in one atomic step. */
+static gint take_flag(gint *flag) {
+  gint value;
+  do {
+    value = g_atomic_int_get(flag);
+  } while (value != 0 && !g_atomic_int_compare_and_exchange(flag, value, 0));
+  return value;
+}
 
 static cpu_stream *stream_data(dsx_stream *stream) { return stream->backend_data; }
 
@@ -117,6 +190,9 @@ static void on_pad_added(GstElement *decodebin, GstPad *pad, gpointer data) {
   }
   g_object_set(discard, "sync", FALSE, "async", FALSE, NULL);
   gst_bin_add(GST_BIN(cpu->pipeline), discard);
+  g_mutex_lock(&cpu->discard_lock);
+  cpu->discard_sinks = g_slist_prepend(cpu->discard_sinks, discard);
+  g_mutex_unlock(&cpu->discard_lock);
   GstPad *sink = gst_element_get_static_pad(discard, "sink");
   if (gst_pad_link(pad, sink) != GST_PAD_LINK_OK) {
     GST_WARNING_OBJECT(cpu->pipeline, "stream %u: could not discard a %s pad", cpu->stream->id,
@@ -140,6 +216,8 @@ static bool prepare_detector(cpu_stream *cpu, const GstVideoInfo *info) {
 
   cpu->width = (uint32_t)info->width;
   cpu->height = (uint32_t)info->height;
+  cpu->fps = fps;
+  cpu->frame_duration = (GstClockTime)((double)GST_SECOND / fps);
   if (cpu->boxes == NULL) cpu->boxes = g_new(dsx_box, owner->max_objects);
   if (cpu->record == NULL) {
     cpu->record_capacity = dsx_max_frame_record_bytes(owner);
@@ -182,6 +260,44 @@ static size_t build_frame_record(cpu_stream *cpu, GstClockTime pts, uint32_t cou
   return size;
 }
 
+/* Returns the pts of a frame relative to the stream's first frame. After a loop or a
+ * reconnect the source's pts starts again, so that frame gets a new base: one frame
+ * duration after the previous frame for a loop, and the wall-clock time of the gap for
+ * a reconnect. Posts STREAM_RECONNECTED for the first frame after a reconnect.
+ * Streaming thread. */
+static GstClockTime rebase_pts(cpu_stream *cpu, GstClockTime pts) {
+  gint64 now_us = g_get_monotonic_time();
+  GstClockTime source_pts = GST_CLOCK_TIME_IS_VALID(pts) ? pts : 0;
+  gint rebase = take_flag(&cpu->rebase);
+
+  if (cpu->frames == 0) {
+    cpu->first_pts = source_pts;
+    cpu->pts_base = 0;
+  } else if (rebase != REBASE_NONE) {
+    GstClockTime gap = cpu->frame_duration;
+    GstClockTime waited = (GstClockTime)(now_us - cpu->last_frame_us) * GST_USECOND;
+    if (rebase == REBASE_RECONNECT && waited > gap) gap = waited;
+
+    cpu->first_pts = source_pts;
+    cpu->pts_base = cpu->last_relative_pts + gap;
+  }
+
+  if (rebase == REBASE_RECONNECT) {
+    char description[64];
+    g_snprintf(description, sizeof description, "%ux%u@%.3f", cpu->width, cpu->height,
+               cpu->fps);
+    GST_INFO_OBJECT(cpu->pipeline, "stream %u: frames flow again after a reconnect",
+                    cpu->stream->id);
+    dsx_post_event(cpu->owner, (int32_t)cpu->stream->id, DSX_EVENT_STREAM_RECONNECTED,
+                   DSX_EVENT_CODE_NONE, description);
+  }
+
+  GstClockTime since_first = source_pts >= cpu->first_pts ? source_pts - cpu->first_pts : 0;
+  cpu->last_relative_pts = cpu->pts_base + since_first;
+  cpu->last_frame_us = now_us;
+  return cpu->last_relative_pts;
+}
+
 static GstFlowReturn on_new_sample(GstAppSink *sink, gpointer data) {
   cpu_stream *cpu = data;
   dsx_pipeline *owner = cpu->owner;
@@ -209,11 +325,9 @@ static GstFlowReturn on_new_sample(GstAppSink *sink, gpointer data) {
     goto out_sample;
   }
 
-  GstClockTime pts = GST_BUFFER_PTS(gst_sample_get_buffer(sample));
-  if (cpu->frames == 0) cpu->first_pts = GST_CLOCK_TIME_IS_VALID(pts) ? pts : 0;
-  GstClockTime relative_pts =
-      GST_CLOCK_TIME_IS_VALID(pts) && pts >= cpu->first_pts ? pts - cpu->first_pts : 0;
+  GstClockTime relative_pts = rebase_pts(cpu, GST_BUFFER_PTS(gst_sample_get_buffer(sample)));
   cpu->frames++;
+  g_atomic_int_set(&cpu->flowing, 1);
 
   uint32_t found = dsx_motion_process(cpu->motion, GST_VIDEO_FRAME_PLANE_DATA(&frame, 0),
                                       (uint32_t)GST_VIDEO_FRAME_PLANE_STRIDE(&frame, 0),
@@ -248,6 +362,136 @@ static void finish_stream(cpu_stream *cpu) {
   gst_element_set_state(cpu->pipeline, GST_STATE_NULL);
 }
 
+/* Removes the discard sinks of the pads of the previous connection. The pipeline is in
+ * NULL state, so no streaming thread uses them. Bus thread. */
+static void remove_discard_sinks(cpu_stream *cpu) {
+  g_mutex_lock(&cpu->discard_lock);
+  GSList *sinks = cpu->discard_sinks;
+  cpu->discard_sinks = NULL;
+  g_mutex_unlock(&cpu->discard_lock);
+
+  for (GSList *link = sinks; link != NULL; link = link->next) {
+    if (!gst_bin_remove(GST_BIN(cpu->pipeline), GST_ELEMENT(link->data))) {
+      GST_WARNING_OBJECT(cpu->pipeline, "stream %u: could not remove a discard sink",
+                         cpu->stream->id);
+    }
+  }
+  g_slist_free(sinks);
+}
+
+/* Sets a live stream to PLAYING again, unless cpu_stop ran meanwhile. Bus thread. */
+static gboolean on_reconnect_timer(gpointer data) {
+  cpu_stream *cpu = data;
+
+  g_mutex_lock(&cpu->lock);
+  if (cpu->reconnect_timer != NULL) {
+    g_source_unref(cpu->reconnect_timer);
+    cpu->reconnect_timer = NULL;
+  }
+  if (!cpu->stopped) {
+    GST_INFO_OBJECT(cpu->pipeline, "stream %u: reconnect attempt %u to %s", cpu->stream->id,
+                    cpu->reconnect_attempt, cpu->stream->uri);
+    g_atomic_int_set(&cpu->rebase, REBASE_RECONNECT);
+    /* A failure posts its error on the bus, which schedules the next attempt. */
+    if (gst_element_set_state(cpu->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+      GST_DEBUG_OBJECT(cpu->pipeline, "stream %u: reconnect attempt %u failed to start",
+                       cpu->stream->id, cpu->reconnect_attempt);
+    }
+  }
+  g_mutex_unlock(&cpu->lock);
+  return G_SOURCE_REMOVE;
+}
+
+/* Stops a live stream that failed or ended, posts STREAM_RECONNECTING and arms the
+ * timer of the next attempt. Bus thread. */
+static void schedule_reconnect(cpu_stream *cpu, uint32_t code, const char *reason) {
+  /* Joins the streaming threads. The pipeline's bus drops the messages still queued
+   * from this connection on the way to NULL, so one failure schedules one attempt. */
+  gst_element_set_state(cpu->pipeline, GST_STATE_NULL);
+  remove_discard_sinks(cpu);
+  g_atomic_int_set(&cpu->video_linked, 0);
+
+  /* Frames since the last failure mean that a new outage begins. */
+  if (take_flag(&cpu->flowing) != 0) cpu->reconnect_attempt = 0;
+  cpu->reconnect_attempt++;
+  if (cpu->reconnect_attempt == 1) {
+    cpu->reconnect_delay_ms = cpu->reconnect_initial_ms;
+  } else {
+    uint64_t doubled = 2ull * cpu->reconnect_delay_ms;
+    cpu->reconnect_delay_ms =
+        doubled < cpu->reconnect_max_ms ? (uint32_t)doubled : cpu->reconnect_max_ms;
+  }
+
+  char text[DSX_EVENT_TEXT_MAX];
+  g_snprintf(text, sizeof text, "%u %u %s", cpu->reconnect_attempt, cpu->reconnect_delay_ms,
+             reason);
+  GST_WARNING_OBJECT(cpu->pipeline, "stream %u: %s; reconnect attempt %u in %u ms",
+                     cpu->stream->id, reason, cpu->reconnect_attempt, cpu->reconnect_delay_ms);
+  dsx_post_event(cpu->owner, (int32_t)cpu->stream->id, DSX_EVENT_STREAM_RECONNECTING, code,
+                 text);
+
+  g_mutex_lock(&cpu->lock);
+  if (!cpu->stopped) {
+    GSource *timer = g_timeout_source_new(cpu->reconnect_delay_ms);
+    g_source_set_callback(timer, on_reconnect_timer, cpu, NULL);
+    g_source_attach(timer, cpu->owner->context);
+    cpu->reconnect_timer = timer;
+  }
+  g_mutex_unlock(&cpu->lock);
+}
+
+/* Seeks a looped stream back to its start. Returns false when the seek failed or the
+ * stream was stopped. Bus thread. */
+static bool restart_loop(cpu_stream *cpu) {
+  bool sought = false;
+
+  g_mutex_lock(&cpu->lock);
+  if (!cpu->stopped) {
+    /* Set before the seek, because the first frame of the next pass may arrive before
+     * the seek call returns. */
+    g_atomic_int_set(&cpu->rebase, REBASE_LOOP);
+    sought = gst_element_seek_simple(cpu->pipeline, GST_FORMAT_TIME,
+                                     GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_KEY_UNIT, 0);
+    if (!sought) g_atomic_int_set(&cpu->rebase, REBASE_NONE);
+  }
+  g_mutex_unlock(&cpu->lock);
+  return sought;
+}
+
+/* Handles the end of a stream that delivered video: loops a looped file, reconnects a
+ * live stream, and otherwise posts STREAM_EOS and stops the stream. Bus thread. */
+static void end_stream(cpu_stream *cpu) {
+  if (cpu->live && g_atomic_int_get(&cpu->frames_seen)) {
+    schedule_reconnect(cpu, DSX_EVENT_CODE_NONE, "the server ended the stream");
+    return;
+  }
+
+  if (cpu->loop) {
+    if (restart_loop(cpu)) {
+      cpu->passes++;
+      char text[32];
+      g_snprintf(text, sizeof text, "%" G_GUINT64_FORMAT, cpu->passes);
+      GST_INFO_OBJECT(cpu->pipeline, "stream %u: pass %" G_GUINT64_FORMAT " ended after %"
+                      G_GUINT64_FORMAT " frames in all; starting again", cpu->stream->id,
+                      cpu->passes, cpu->frames);
+      dsx_post_event(cpu->owner, (int32_t)cpu->stream->id, DSX_EVENT_STREAM_LOOPED,
+                     DSX_EVENT_CODE_NONE, text);
+      return;
+    }
+    GST_WARNING_OBJECT(cpu->pipeline, "stream %u: seeking back to the start failed; the "
+                       "stream ends", cpu->stream->id);
+    dsx_post_event(cpu->owner, (int32_t)cpu->stream->id, DSX_EVENT_WARNING,
+                   DSX_EVENT_CODE_OTHER,
+                   "--loop: the input cannot seek back to its start, so it ends here");
+  }
+
+  GST_INFO_OBJECT(cpu->pipeline, "stream %u: end of stream after %" G_GUINT64_FORMAT " frames",
+                  cpu->stream->id, cpu->frames);
+  dsx_post_event(cpu->owner, (int32_t)cpu->stream->id, DSX_EVENT_STREAM_EOS,
+                 DSX_EVENT_CODE_NONE, NULL);
+  finish_stream(cpu);
+}
+
 static void report_error(cpu_stream *cpu, GstMessage *message) {
   GError *error = NULL;
   gchar *debug = NULL;
@@ -256,6 +500,11 @@ static void report_error(cpu_stream *cpu, GstMessage *message) {
   if (cpu->stream->error_reported) {
     GST_DEBUG_OBJECT(cpu->pipeline, "stream %u: later error ignored: %s", cpu->stream->id,
                      error->message);
+  } else if (cpu->live && g_atomic_int_get(&cpu->frames_seen)) {
+    GST_DEBUG_OBJECT(cpu->pipeline, "stream %u: error from %s: %s (%s)", cpu->stream->id,
+                     GST_OBJECT_NAME(GST_MESSAGE_SRC(message)), error->message,
+                     debug != NULL ? debug : "no details");
+    schedule_reconnect(cpu, dsx_classify_error(error), error->message);
   } else {
     cpu->stream->error_reported = true;
     GST_WARNING_OBJECT(cpu->pipeline, "stream %u: error from %s: %s (%s)", cpu->stream->id,
@@ -294,13 +543,10 @@ static gboolean on_bus_message(GstBus *bus, GstMessage *message, gpointer data) 
         cpu->stream->error_reported = true;
         dsx_post_event(cpu->owner, (int32_t)cpu->stream->id, DSX_EVENT_ERROR,
                        DSX_EVENT_CODE_NOT_VIDEO, "the input has no video stream");
+        finish_stream(cpu);
       } else {
-        GST_INFO_OBJECT(cpu->pipeline, "stream %u: end of stream after %" G_GUINT64_FORMAT
-                        " frames", cpu->stream->id, cpu->frames);
-        dsx_post_event(cpu->owner, (int32_t)cpu->stream->id, DSX_EVENT_STREAM_EOS,
-                       DSX_EVENT_CODE_NONE, NULL);
+        end_stream(cpu);
       }
-      finish_stream(cpu);
       break;
 
     default:
@@ -412,11 +658,17 @@ static int32_t cpu_start(dsx_pipeline *owner) {
     g_once_init_leave(&debug_initialized, 1);
   }
 
+  const cpu_options *options =
+      owner->backend_data != NULL ? owner->backend_data : &DEFAULT_OPTIONS;
   for (uint32_t i = 0; i < owner->stream_count; i++) {
     dsx_stream *stream = owner->streams[i];
     cpu_stream *cpu = g_new0(cpu_stream, 1);
     cpu->owner = owner;
     cpu->stream = stream;
+    cpu->reconnect_initial_ms = options->reconnect_initial_ms;
+    cpu->reconnect_max_ms = options->reconnect_max_ms;
+    g_mutex_init(&cpu->lock);
+    g_mutex_init(&cpu->discard_lock);
     stream->backend_data = cpu;
   }
 
@@ -441,6 +693,8 @@ static int32_t cpu_start(dsx_pipeline *owner) {
       g_free(uri);
       continue;
     }
+    cpu->live = g_ascii_strncasecmp(scheme, "rtsp", 4) == 0;
+    cpu->loop = options->loop && !cpu->live;
     g_free(scheme);
 
     int32_t status = build_stream(owner, cpu, uri);
@@ -457,10 +711,27 @@ static int32_t cpu_start(dsx_pipeline *owner) {
   return DSX_OK;
 }
 
+/* Cancels a pending reconnect. Lock held. */
+static void cancel_reconnect_locked(cpu_stream *cpu) {
+  if (cpu->reconnect_timer == NULL) return;
+
+  g_source_destroy(cpu->reconnect_timer);
+  g_source_unref(cpu->reconnect_timer);
+  cpu->reconnect_timer = NULL;
+}
+
 static void cpu_stop(dsx_pipeline *owner) {
   for (uint32_t i = 0; i < owner->stream_count; i++) {
     cpu_stream *cpu = stream_data(owner->streams[i]);
-    if (cpu != NULL && cpu->pipeline != NULL) gst_element_set_state(cpu->pipeline, GST_STATE_NULL);
+    if (cpu == NULL) continue;
+
+    /* After this, the bus thread neither seeks nor restarts the stream. */
+    g_mutex_lock(&cpu->lock);
+    cpu->stopped = true;
+    cancel_reconnect_locked(cpu);
+    g_mutex_unlock(&cpu->lock);
+
+    if (cpu->pipeline != NULL) gst_element_set_state(cpu->pipeline, GST_STATE_NULL);
   }
 }
 
@@ -469,17 +740,90 @@ static void cpu_free(dsx_pipeline *owner) {
     cpu_stream *cpu = stream_data(owner->streams[i]);
     if (cpu == NULL) continue;
 
+    /* The bus thread has been joined: no timer or bus watch runs any more. */
+    cancel_reconnect_locked(cpu);
     if (cpu->bus_watch != NULL) {
       g_source_destroy(cpu->bus_watch);
       g_source_unref(cpu->bus_watch);
     }
+    /* The bin owns the discard sinks; the list only borrows them. */
+    g_slist_free(cpu->discard_sinks);
     if (cpu->pipeline != NULL) gst_object_unref(cpu->pipeline);
     dsx_motion_free(cpu->motion);
     g_free(cpu->boxes);
     g_free(cpu->record);
+    g_mutex_clear(&cpu->lock);
+    g_mutex_clear(&cpu->discard_lock);
     g_free(cpu);
     owner->streams[i]->backend_data = NULL;
   }
+
+  g_free(owner->backend_data);
+  owner->backend_data = NULL;
+}
+
+/* ---------------------------------------------------------------------------------
+ * Live-source options (public ABI since 1.1, declared in dskafka.h)
+ * --------------------------------------------------------------------------------- */
+
+/* Returns the options to change, allocating them on first use, or NULL with `*status`
+ * set and the error stored. Control thread, before start. */
+static cpu_options *writable_options(dsx_pipeline *pipeline, const char *function,
+                                     int32_t *status) {
+  if (pipeline == NULL) {
+    *status = DSX_ERR_INVALID_ARGUMENT;
+    return NULL;
+  }
+  if (pipeline->state != DSX_STATE_CONFIGURING) {
+    dsx_set_error(pipeline, "%s: the pipeline has already been started", function);
+    *status = DSX_ERR_INVALID_STATE;
+    return NULL;
+  }
+  if (pipeline->backend != DSX_BACKEND_CPU) {
+    dsx_set_error(pipeline, "%s: looped and reconnected sources need the cpu backend",
+                  function);
+    *status = DSX_ERR_UNAVAILABLE;
+    return NULL;
+  }
+
+  /* NOTE: dsx_pipeline_free releases these options through cpu_free only when
+   * dsx_pipeline_start got as far as starting the backend; a pipeline freed after an
+   * earlier start failure leaks them (a few bytes). */
+  if (pipeline->backend_data == NULL) {
+    cpu_options *options = g_new(cpu_options, 1);
+    *options = DEFAULT_OPTIONS;
+    pipeline->backend_data = options;
+  }
+  return pipeline->backend_data;
+}
+
+int32_t dsx_pipeline_set_loop(dsx_pipeline *pipeline, uint32_t loop) {
+  int32_t status = DSX_OK;
+  cpu_options *options = writable_options(pipeline, "dsx_pipeline_set_loop", &status);
+  if (options == NULL) return status;
+
+  options->loop = loop != 0;
+  return DSX_OK;
+}
+
+int32_t dsx_pipeline_set_reconnect(dsx_pipeline *pipeline, uint32_t initial_delay_ms,
+                                   uint32_t max_delay_ms) {
+  int32_t status = DSX_OK;
+  cpu_options *options = writable_options(pipeline, "dsx_pipeline_set_reconnect", &status);
+  if (options == NULL) return status;
+
+  if (initial_delay_ms < 1 || initial_delay_ms > max_delay_ms ||
+      max_delay_ms > MAX_RECONNECT_DELAY_MS) {
+    dsx_set_error(pipeline,
+                  "reconnect delays %u ms (initial) and %u ms (maximum) are invalid: use 1 <= "
+                  "initial <= maximum <= %u",
+                  initial_delay_ms, max_delay_ms, MAX_RECONNECT_DELAY_MS);
+    return DSX_ERR_INVALID_ARGUMENT;
+  }
+
+  options->reconnect_initial_ms = initial_delay_ms;
+  options->reconnect_max_ms = max_delay_ms;
+  return DSX_OK;
 }
 
 const dsx_backend_ops dsx_backend_cpu_ops = {

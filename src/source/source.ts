@@ -14,7 +14,13 @@ export type SourceItem =
   | { type: "started"; streamId: number; description: string }
   | { type: "warning"; streamId: number; text: string }
   | { type: "ended"; streamId: number }
-  | { type: "failed"; streamId: number; error: DskafkaError };
+  | { type: "failed"; streamId: number; error: DskafkaError }
+  /** A live stream lost its source; the source reconnects after `delayMs`. */
+  | { type: "reconnecting"; streamId: number; attempt: number; delayMs: number; reason: string }
+  /** Frames of a live stream flow again after a reconnect. */
+  | { type: "reconnected"; streamId: number; description: string }
+  /** A looped input reached its end `passes` times and starts again. */
+  | { type: "looped"; streamId: number; passes: number };
 
 /** Counters a source reports at the end of a run. */
 export interface SourceStats {

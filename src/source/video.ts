@@ -8,6 +8,7 @@ import { EventKind } from "../../ffi/constants.ts";
 import type { BackendName, OverflowPolicy } from "../../ffi/constants.ts";
 import { ShimPipeline } from "../../ffi/pipeline.ts";
 import type { DetectorParams } from "../../ffi/pipeline.ts";
+import { decodeReconnectAttempt } from "../../ffi/records.ts";
 import type { Input } from "./input.ts";
 import type { FrameSource, SourceItem, SourceStats } from "./source.ts";
 import { streamError } from "./stream_errors.ts";
@@ -18,8 +19,20 @@ export interface VideoSourceOptions {
   backend?: BackendName;
   /** Play files at their own frame rate. @default false */
   realtime?: boolean;
-  /** Ring overflow policy; live inputs should drop rather than block. @default "block" */
+  /**
+   * Ring overflow policy. The default drops the oldest frames when every input is live
+   * (a camera does not wait), and blocks otherwise, because a file would lose frames.
+   * @default "drop-oldest" when every input is live, else "block"
+   */
   overflow?: OverflowPolicy;
+  /** Restart file and http(s) inputs at their end. @default false */
+  loop?: boolean;
+  /**
+   * Longest wait between reconnection attempts of a live input, in milliseconds. The
+   * first attempt waits 1 s (or this value when smaller), and each failed one doubles it.
+   * @default 30000
+   */
+  reconnectMaxDelayMs?: number;
   /** Processing frame size; absent keeps each input's own size (CPU backend). */
   processingSize?: { width: number; height: number };
   /** CPU motion detector parameters. */
@@ -34,14 +47,23 @@ export interface VideoSourceOptions {
   trackerLibrary?: string;
 }
 
+const FIRST_RECONNECT_DELAY_MS = 1000;
+
 /** Starts a pipeline over `inputs` (stream id = position) and returns it as a source. */
 export function openVideoSource(inputs: Input[], options: VideoSourceOptions = {}): FrameSource {
   const backend = options.backend ?? "cpu";
+  const allLive = inputs.length > 0 && inputs.every((input) => input.live);
+  const maxDelayMs = options.reconnectMaxDelayMs;
   const pipeline = ShimPipeline.start({
     sources: inputs.map((input) => input.uri),
     backend,
     realtime: options.realtime,
-    overflow: options.overflow,
+    overflow: options.overflow ?? (allLive ? "drop-oldest" : "block"),
+    loop: options.loop,
+    reconnect: maxDelayMs === undefined ? undefined : {
+      initialDelayMs: Math.min(FIRST_RECONNECT_DELAY_MS, maxDelayMs),
+      maxDelayMs,
+    },
     processingSize: options.processingSize,
     detector: options.detector,
     paths: {
@@ -68,6 +90,15 @@ export function openVideoSource(inputs: Input[], options: VideoSourceOptions = {
         if (kind === EventKind.warning) out.push({ type: "warning", streamId, text });
         if (kind === EventKind.error && streamId >= 0) {
           out.push({ type: "failed", streamId, error: streamError(inputs[streamId], record.event) });
+        }
+        if (kind === EventKind.streamReconnecting) {
+          out.push({ type: "reconnecting", streamId, ...decodeReconnectAttempt(text) });
+        }
+        if (kind === EventKind.streamReconnected) {
+          out.push({ type: "reconnected", streamId, description: text });
+        }
+        if (kind === EventKind.streamLooped) {
+          out.push({ type: "looped", streamId, passes: Number(text) });
         }
       }
       yield out;
