@@ -599,7 +599,9 @@ void dsx_pipeline_free(dsx_pipeline *pipeline) {
 
   dsx_pipeline_stop(pipeline);
   const dsx_backend_ops *ops = backend_ops(pipeline->backend);
-  if (ops != NULL && pipeline->loop != NULL) ops->free(pipeline);
+  /* Backends free what they own even when start never ran (options set on a pipeline
+   * that was never started). */
+  if (ops != NULL) ops->free(pipeline);
 
   for (uint32_t i = 0; i < pipeline->stream_count; i++) {
     dsx_ring_clear(&pipeline->streams[i]->ring);

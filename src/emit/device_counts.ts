@@ -38,7 +38,8 @@ export class DeviceCounts {
   readonly streamId: number;
   readonly #policy: EmitPolicy;
 
-  #pending: Record<string, number> = {};
+  // Null-prototype maps, so a line labelled `constructor` or `__proto__` is a plain key.
+  #pending: Record<string, number> = Object.create(null);
   #cumulative: Record<string, number> = {};
   #latest?: { frame: Frame; analytics: FrameAnalytics };
   #lastEmitPtsNs: bigint | null = null;
@@ -113,9 +114,9 @@ export class DeviceCounts {
     this.#lastEmitPtsNs = latest.frame.ptsNs;
     this.#lastEmitFrame = latest.frame.frameNumber;
 
-    const current: Record<string, number> = {};
+    const current: Record<string, number> = Object.create(null);
     for (const label of Object.keys(this.#cumulative)) current[label] = this.#pending[label] ?? 0;
-    this.#pending = {};
+    this.#pending = Object.create(null);
 
     return {
       deviceId: this.deviceId,

@@ -58,14 +58,16 @@ export function buildMessage(snapshot: CountsSnapshot, context: MessageContext):
     version: MESSAGE_VERSION,
   };
   for (const label of Object.keys(snapshot.lineCrossingsCumulative)) {
-    module[`lc_curr_${label}`] = snapshot.lineCrossingsCurrent[label] ?? 0;
+    module[`lc_curr_${label}`] = Object.hasOwn(snapshot.lineCrossingsCurrent, label)
+      ? snapshot.lineCrossingsCurrent[label]
+      : 0;
     module[`lc_cum_${label}`] = snapshot.lineCrossingsCumulative[label];
   }
   module.roi = { ...latest.roiCounts };
   module.overcrowding = Object.fromEntries(
     Object.entries(latest.overcrowding).map(([label, triggered]) => [
       label,
-      { count: latest.roiCounts[label] ?? 0, triggered },
+      { count: Object.hasOwn(latest.roiCounts, label) ? latest.roiCounts[label] : 0, triggered },
     ]),
   );
   module.objectCounts = { ...latest.objectCounts };
@@ -106,7 +108,7 @@ export function messageIdFor(snapshot: CountsSnapshot, sessionKey: string): stri
 
 /** Counts, per direction label, the objects whose `dirStatus` names it (" DIR:<label> "). */
 function countDirections(statuses: string[]): Record<string, number> {
-  const counts: Record<string, number> = {};
+  const counts: Record<string, number> = Object.create(null);
   for (const status of statuses) {
     for (const match of status.matchAll(/DIR:(\S+)/g)) {
       counts[match[1]] = (counts[match[1]] ?? 0) + 1;
