@@ -13,7 +13,7 @@
  *   - a source's streaming thread runs on_source_pad_added, which only links pads;
  *   - nvdsanalytics' output streaming thread runs the pad probe: it owns the label table,
  *     the scratch record and every per-stream counter marked "probe thread" below, and
- *     pushes records (it may block on a full ring, as the overflow policy says);
+ *     pushes records (it may block on a full ring, as the overflow policy decides);
  *   - the pipeline's bus thread runs on_bus_message: errors and warnings become events.
  *
  * Labels (line, ROI and overcrowding names, direction and status texts) are interned
@@ -63,8 +63,8 @@ constexpr uint32_t DEFAULT_HEIGHT = 1080;
 constexpr gint BATCHED_PUSH_TIMEOUT_US = 40000;
 /* Longer texts are cut: a label record must stay far below the ring's capacity. */
 constexpr size_t MAX_LABEL_BYTES = 4096;
-/* Distinct texts per pipeline; objStatus texts combine labels, so their number is
- * bounded by the config, but a bound keeps memory finite whatever happens. */
+/* Distinct texts per pipeline. objStatus texts combine the config's labels, so their
+ * number is finite in practice, and this bound keeps the table finite in any case. */
 constexpr size_t MAX_LABELS = 65536;
 constexpr size_t SECTION_KINDS = 10; /* DSX_SECTION_LC_CURRENT … OBJECT_STATUS_TEXT */
 constexpr size_t FRAME_SECTION_KINDS = 5; /* … OBJECT_COUNT: written even when empty */
@@ -338,8 +338,8 @@ bool section_has_label(size_t kind) {
 }
 
 /* Writes the frame record into runtime->record and returns its size. Sections that do
- * not fit are cut, and the cut entries removed from runtime->sections, so that what
- * the record holds and what the nvmsgbroker branch counts stay the same. */
+ * not fit are cut, and the cut entries removed from runtime->sections, so that the
+ * record and the counts of the nvmsgbroker branch contain the same entries. */
 size_t write_frame_record(dsx_ds_runtime *runtime, const ds_stream &ds, uint64_t pts_ns,
                           uint32_t width, uint32_t height) {
   uint8_t *r = runtime->record.data();
@@ -632,7 +632,7 @@ void post_source_error(ds_stream &ds, GQuark domain, gint code, const char *text
 }
 
 /* Consumes a pad that is not the stream's video (audio, a second video), so that the
- * demuxer never sees "not linked" on it. */
+ * demuxer never gets "not linked" from it. */
 void discard_pad(ds_stream &ds, GstPad *pad) {
   GstElement *discard = gst_element_factory_make("fakesink", nullptr);
   if (discard == nullptr) return;
@@ -1037,7 +1037,7 @@ int32_t deepstream_start(dsx_pipeline *owner) noexcept {
   attach_bus_watch(runtime);
 
   /* A failure here (an nvinfer config it cannot parse, an engine it cannot build) is
-   * posted on the bus first; the bus thread turns it into error events. */
+   * posted on the bus first, and the bus thread turns it into error events. */
   if (gst_element_set_state(runtime->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
     GST_WARNING("the pipeline did not start; its bus carries the reason");
   }

@@ -20,8 +20,8 @@
 extern "C" {
 #endif
 
-/* One frame's analytics, as FrameAnalytics holds what a message needs of them. Fill the
- * maps in the order of the frame's data: insertion order decides the key order of
+/* The part of one frame's FrameAnalytics that a message needs. Fill the maps in the
+ * order of the frame's data, because insertion order decides the key order of
  * non-numeric keys. Zero-initialised is valid and empty. */
 typedef struct {
   dsx_jsmap lc_current;    /* crossings in this frame per line label */
@@ -50,8 +50,8 @@ dsx_device_counts *dsx_device_counts_new(const char *device_id, const char *sess
 /* Frees the aggregator. NULL is a no-op. */
 void dsx_device_counts_free(dsx_device_counts *counts);
 
-/* Adds one frame (copied) and returns true when the policy says to emit now; the caller
- * then calls dsx_device_counts_emit. DeviceCounts.add, without building the snapshot. */
+/* Adds one frame (copied) and returns true when the policy makes a message due now, so
+ * the caller calls dsx_device_counts_emit. DeviceCounts.add, without the snapshot. */
 bool dsx_device_counts_add(dsx_device_counts *counts, uint64_t frame_number, uint64_t pts_ns,
                            const dsx_frame_counts *frame);
 

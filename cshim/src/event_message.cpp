@@ -1,8 +1,8 @@
 /*
- * event_message.cpp — the nvmsgbroker branch of the deepstream backend: its options
- * (the dsx_pipeline_set_msgbroker / _set_device / _set_emit functions of msgbroker.h),
- * the tee ► queue ► [nvmsgconv] ► nvmsgbroker elements, and the metadata that carries
- * each message to nvmsgbroker without any change to NVIDIA's structs:
+ * event_message.cpp — the nvmsgbroker branch of the deepstream backend. It contains the
+ * branch's options (dsx_pipeline_set_msgbroker, _set_device and _set_emit of
+ * msgbroker.h), its tee ► queue ► [nvmsgconv] ► nvmsgbroker elements, and the metadata
+ * that carries each message to nvmsgbroker without any change to NVIDIA's structs:
  *
  *   - NVDS_EVENT_MSG_META: an NvDsEventMsgMeta with sensorStr = the device id, ts = the
  *     message time (ISO 8601, UTC, milliseconds), frameId, sensorId = the stream id;

@@ -1,6 +1,6 @@
 /*
- * msgbroker_missing.c — stands in for the nvmsgbroker functions of event_message.cpp
- * when the library is built without the DeepStream SDK, so that a caller gets
+ * msgbroker_missing.c — replaces the nvmsgbroker functions of event_message.cpp when
+ * the library is built without the DeepStream SDK, so that a caller gets
  * DSX_ERR_UNAVAILABLE with the reason instead of a missing symbol.
  */
 #include <glib.h>

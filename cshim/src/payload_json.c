@@ -6,9 +6,9 @@
  * reference: cshim/tests/payload_json_test.c compares this writer with them byte for
  * byte, so a change on either side that alters the text fails a test.
  *
- * Every string is repaired to valid UTF-8 before it is compared or written, because
- * that is what the TypeScript side sees: it decodes the shim's label records with
- * TextDecoder, which replaces invalid sequences with U+FFFD.
+ * Every string is repaired to valid UTF-8 before it is compared or written, because the
+ * TypeScript side decodes the shim's label records with TextDecoder, which replaces
+ * invalid sequences with U+FFFD.
  */
 #include "payload_json.h"
 
@@ -21,7 +21,7 @@
 #define MODULE_DESCRIPTION "nvdsanalytics line crossing, ROI, overcrowding and direction counts"
 #define MODULE_SOURCE "dskafka"
 
-/* Largest integer that a JavaScript Number holds exactly. */
+/* Largest integer that a JavaScript Number represents exactly. */
 #define MAX_EXACT_INTEGER (UINT64_C(1) << 53)
 /* Largest array index of a JavaScript object key: 2^32 - 2. */
 #define MAX_ARRAY_INDEX UINT64_C(4294967294)
@@ -340,8 +340,9 @@ static void append_js_integer(GString *out, uint64_t value) {
   /* The conversion rounds to nearest, ties to even, as Number(bigint) does. */
   double number = (double)value;
 
-  /* The fewest significant digits that read back as the same double; printf rounds
-   * correctly, so that is also the closest such digit string, as ECMAScript requires. */
+  /* Finds the fewest significant digits that read back as the same double. printf
+   * rounds correctly, so the result is also the closest such digit string, which is
+   * the one ECMAScript requires. */
   char scientific[40];
   for (int precision = 0; precision <= 16; precision++) {
     snprintf(scientific, sizeof scientific, "%.*e", precision, number);
@@ -397,8 +398,8 @@ void dsx_json_write_flags(GString *out, const dsx_jsmap *map) {
  * --------------------------------------------------------------------------------- */
 
 /* Converts days since 1970-01-01 to a proleptic Gregorian date. The calendar repeats
- * every 400 years (146,097 days); counting from 0000-03-01 puts the leap day at the end
- * of each year, so month lengths follow a fixed 153-days-per-5-months pattern. */
+ * every 400 years (146,097 days). Counting years from 1 March puts the leap day at the
+ * end of each year, so month lengths follow a fixed pattern of 153 days per 5 months. */
 static void civil_from_days(int64_t days, int64_t *year, int *month, int *day) {
   int64_t shifted = days + 719468; /* days from 0000-03-01 */
   int64_t era = (shifted >= 0 ? shifted : shifted - 146096) / 146097;

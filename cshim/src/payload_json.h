@@ -4,9 +4,9 @@
  * branch of the deepstream backend. Plain C with GLib; no GStreamer or DeepStream types.
  *
  * Fidelity rules, each a behaviour of JavaScript that the writer reproduces:
- *   - key order of an object: keys that are array indices ("0" … "4294967294", no
- *     leading zero) first in ascending numeric order, then the other keys in insertion
- *     order; setting an existing key keeps its position (dsx_jsmap);
+ *   - key order of an object (dsx_jsmap): keys that are array indices ("0" …
+ *     "4294967294", no leading zero) come first in ascending numeric order, then the
+ *     other keys in insertion order. Setting an existing key keeps its position;
  *   - strings: invalid UTF-8 becomes U+FFFD as TextDecoder decodes it (WHATWG
  *     "maximal subpart" rule); escaping as JSON.stringify does it, with \b \t \n \f \r
  *     \" \\ and lowercase \u00xx for the other control characters; everything else,
