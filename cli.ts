@@ -15,14 +15,20 @@ import { parseArgs } from "node:util";
 
 import { loadAnalyticsConfig } from "./src/analytics/config.ts";
 import { DEFAULT_EMIT_POLICY, formatEmitPolicy, parseEmitPolicy } from "./src/emit/policy.ts";
+import type { EmitPolicy } from "./src/emit/policy.ts";
 import { DskafkaError, ExitCode, InputNotFoundError, UsageError } from "./src/errors.ts";
 import { getLogger, LOG_LEVELS, logSettings } from "./src/log.ts";
 import type { LogFormat, LogLevel } from "./src/log.ts";
+import { REPORT_CLI_HELP, REPORT_CLI_OPTIONS } from "./src/report/cli_options.ts";
+import { RunReport } from "./src/report/run_report.ts";
 import { runStreams } from "./src/run.ts";
 import type { RunResult, StreamSpec } from "./src/run.ts";
 import { KAFKA_CLI_HELP, KAFKA_CLI_OPTIONS, kafkaSinkOptionsFromCli } from "./src/sink/kafka_options.ts";
 import type { Sink } from "./src/sink/sink.ts";
+import { SPOOL_CLI_HELP, SPOOL_CLI_OPTIONS, spoolOptionsFromCli } from "./src/sink/spool_options.ts";
+import { DiscardSink } from "./src/sink/discard.ts";
 import { JsonLinesSink } from "./src/sink/stdout.ts";
+import { DEEPSTREAM_CLI_HELP, DEEPSTREAM_CLI_OPTIONS, deepstreamOptionsFromCli } from "./src/source/deepstream_options.ts";
 import { defaultDeviceId, resolveInput } from "./src/source/input.ts";
 import type { Input } from "./src/source/input.ts";
 import { selectBackend } from "./src/source/backend.ts";
@@ -40,6 +46,7 @@ Usage:
   dskafka --input URI --analytics-config FILE [options]
   dskafka --replay TRACKS --fps N --frame-size WxH --analytics-config FILE [options]
   dskafka check-config FILE [--frame-size WxH]
+  dskafka preview --input URI --analytics-config FILE -o out.png [--at SECONDS] [--stream N]
   dskafka tail (--kafka HOST:PORT --topic T | --conn-str "HOST;PORT;TOPIC") [options]
 
 Inputs and analytics:
@@ -52,6 +59,10 @@ Inputs and analytics:
                              plugins load, else cpu).
   --max-frames N             Stop each stream after N frames.
   --realtime                 Play files at their own frame rate, as a camera would.
+  --loop                     Start file and http(s) inputs again at their end, so counts
+                             keep rising; end the run with --max-frames or a signal.
+  --reconnect-max-delay S    Maximum wait in seconds between attempts to reconnect an
+                             rtsp:// input that failed after its first frame (default 30).
 
 Replay (recorded tracks instead of video):
   --replay PATH              Tracks of one stream: a MOT Challenge CSV file, or a
@@ -68,6 +79,12 @@ Messages:
   Without --kafka, --conn-str or --output, messages are printed on stdout.
 
 ${KAFKA_CLI_HELP}
+
+${SPOOL_CLI_HELP}
+
+${REPORT_CLI_HELP}
+
+${DEEPSTREAM_CLI_HELP}
 
 DeepStream sample compatibility (deepstream-test4 flags):
   -p, --proto-lib FILE       Protocol adapter library of nvmsgbroker. dskafka's own Kafka
@@ -92,13 +109,15 @@ missing, 10 Kafka authentication, 11 spool failed, 12 messages left in the spool
 /** dskafka's version. */
 export const VERSION = "0.1.0";
 
-const OPTIONS = {
+export const OPTIONS = {
   input: { type: "string", short: "i", multiple: true },
   "analytics-config": { type: "string" },
   "device-id": { type: "string", multiple: true },
   backend: { type: "string", default: "auto" },
   "max-frames": { type: "string" },
   realtime: { type: "boolean", default: false },
+  loop: { type: "boolean", default: false },
+  "reconnect-max-delay": { type: "string" },
   replay: { type: "string", multiple: true },
   format: { type: "string", default: "mot" },
   fps: { type: "string" },
@@ -109,6 +128,9 @@ const OPTIONS = {
   schema: { type: "string", short: "s" },
   "no-display": { type: "boolean", default: false },
   ...KAFKA_CLI_OPTIONS,
+  ...DEEPSTREAM_CLI_OPTIONS,
+  ...SPOOL_CLI_OPTIONS,
+  ...REPORT_CLI_OPTIONS,
   "log-level": { type: "string", default: "info" },
   "log-format": { type: "string", default: "text" },
   help: { type: "boolean", short: "h", default: false },
@@ -128,6 +150,10 @@ export async function main(args: string[]): Promise<number> {
     return await runCheckConfig(args.slice(1), (line: string) => console.log(line));
   }
 
+  if (args[0] === "preview") {
+    const { runPreview } = await import("./src/commands/preview.ts");
+    return await runPreview(args.slice(1));
+  }
   if (args[0] === "tail") {
     const { runTail } = await import("./src/commands/tail.ts");
     return await runTail(args.slice(1));
@@ -238,12 +264,17 @@ async function runJob(values: ParsedOptions): Promise<number> {
     sink: sink.name,
   });
 
+  const report = await RunReport.start(values, {
+    streams: streams.map((stream, streamId) => ({ streamId, deviceId: stream.deviceId })),
+    sinkStats: () => sink.stats(),
+  });
+
   const controller = new AbortController();
-  const onSignal = () => controller.abort();
+  const onSignal = () => stopOnSignal(controller, sink);
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
 
-  const source = plan.open();
+  const source = plan.open({ streams, emit });
 
   let result: RunResult;
   try {
@@ -255,10 +286,12 @@ async function runJob(values: ParsedOptions): Promise<number> {
       emit,
       maxFrames,
       signal: controller.signal,
+      onFrame: report.onFrame,
     });
   } finally {
     await source.close();
     await sink.close();
+    report.dispose();
     Deno.removeSignalListener("SIGINT", onSignal);
     Deno.removeSignalListener("SIGTERM", onSignal);
   }
@@ -276,7 +309,40 @@ async function runJob(values: ParsedOptions): Promise<number> {
   const failed = result.streams.find((stream) => stream.error);
   if (failed?.error) console.error(`dskafka: ${failed.error.message}`);
 
-  return result.exitCode;
+  const exitCode = exitCodeAfterClose(result, sink);
+  await report.finish(result, { sinkName: sink.name, sinkStats: sink.stats(), exitCode });
+  return exitCode;
+}
+
+/**
+ * Stops the run on the first SIGINT or SIGTERM: the sources stop, decoded frames and
+ * final messages are still sent, and the sink is flushed. A second signal exits at
+ * once. Spooled messages are on disk by then, and the next run sends them.
+ */
+function stopOnSignal(controller: AbortController, sink: Sink) {
+  if (controller.signal.aborted) {
+    log.warn("second signal: exiting now without flushing");
+    Deno.exit(ExitCode.Interrupted);
+  }
+
+  log.info("signal received: stopping the run and flushing messages (a second signal exits at once)");
+  controller.abort();
+  (sink as Partial<{ interrupt(): void }>).interrupt?.();
+}
+
+/** Returns Spooled instead of Ok when messages wait in the spool after the sink closed. */
+function exitCodeAfterClose(result: RunResult, sink: Sink): number {
+  const { spooled, dropped } = sink.stats();
+  if (dropped > 0) {
+    log.warn("the full spool dropped messages (--spool-full drop-oldest)", { dropped });
+  }
+  if (spooled === 0) return result.exitCode;
+
+  log.warn("messages remain in the spool: the next run with the same --spool-dir sends them", {
+    spooled,
+    sink: sink.name,
+  });
+  return result.exitCode === ExitCode.Ok ? ExitCode.Spooled : result.exitCode;
 }
 
 /** Validates the deepstream-test4 flags that dskafka accepts but does not need. */
@@ -299,7 +365,8 @@ function checkCompatibilityFlags(values: ParsedOptions) {
 interface SourcePlan {
   backend: string;
   streams: StreamSpec[];
-  open: () => FrameSource;
+  /** Opens the source once the final device ids and the emission policy are known. */
+  open: (run: { streams: StreamSpec[]; emit: EmitPolicy }) => FrameSource;
 }
 
 async function planVideo(
@@ -311,6 +378,13 @@ async function planVideo(
   for (const text of inputTexts) inputs.push(await resolveInput(text));
 
   const backend = selectBackend(values.backend);
+  const reconnectMaxDelayMs = parseReconnectMaxDelay(values["reconnect-max-delay"]);
+  if (backend !== "cpu" && (values.loop || reconnectMaxDelayMs !== undefined)) {
+    throw new UsageError(
+      `--loop and --reconnect-max-delay need the cpu backend, not ${backend}: add --backend cpu`,
+    );
+  }
+  const deepstream = deepstreamOptionsFromCli(values, backend);
   const streams = await Promise.all(inputs.map(async (input) => ({
     input: input.text,
     deviceId: defaultDeviceId(input.text),
@@ -320,11 +394,41 @@ async function planVideo(
   return {
     backend,
     streams,
-    open: () => openVideoSource(inputs, { backend, realtime: values.realtime, analyticsConfig: configPath }),
+    open: (run) =>
+      openVideoSource(inputs, {
+        backend,
+        realtime: values.realtime,
+        loop: values.loop,
+        reconnectMaxDelayMs,
+        analyticsConfig: configPath,
+        processingSize: deepstream.processingSize,
+        inferConfig: deepstream.paths?.inferConfig,
+        trackerConfig: deepstream.paths?.trackerConfig,
+        trackerLibrary: deepstream.paths?.trackerLibrary,
+        msgbroker: deepstream.msgbroker,
+        devices: run.streams.map(({ deviceId, sessionKey }) => ({ deviceId, sessionKey })),
+        emit: run.emit,
+      }),
   };
 }
 
+/** Parses --reconnect-max-delay (seconds) into milliseconds. */
+function parseReconnectMaxDelay(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+
+  const seconds = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text.trim()) || seconds < 0.001 || seconds > 3600) {
+    throw new UsageError(
+      `--reconnect-max-delay "${text}" is invalid: use seconds from 0.001 to 3600, for example 30`,
+    );
+  }
+  return Math.round(seconds * 1000);
+}
+
 async function planReplay(values: ParsedOptions, paths: string[]): Promise<SourcePlan> {
+  if (values.loop || values["reconnect-max-delay"] !== undefined) {
+    throw new UsageError("--loop and --reconnect-max-delay apply to --input, not to --replay");
+  }
   const format = values.format;
   if (format !== "mot" && format !== "kitti") {
     throw new UsageError(`--format "${format}" is invalid: use mot or kitti`);
@@ -371,9 +475,17 @@ function parseFrameSize(text: string): { width: number; height: number } {
 }
 
 async function openSink(values: ParsedOptions): Promise<Sink> {
+  // With --sink nvmsgbroker the pipeline publishes; --conn-str and --topic are its own.
+  if (values.sink === "nvmsgbroker") return new DiscardSink("nvmsgbroker");
+
   const kafka = kafkaSinkOptionsFromCli(values);
   if (kafka !== undefined && values.output !== undefined) {
     throw new UsageError("give either a Kafka destination or --output FILE, not both");
+  }
+  const spool = spoolOptionsFromCli(values, kafka !== undefined);
+  if (kafka !== undefined && spool !== undefined) {
+    const { SpoolingSink } = await import("./src/sink/spooling_sink.ts");
+    return await SpoolingSink.open({ kafka, spool });
   }
   if (kafka !== undefined) {
     // kafkajs is loaded only when a run publishes to Kafka: it adds to start-up time.

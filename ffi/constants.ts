@@ -51,11 +51,11 @@ export const EventKind = {
   error: 3,
   warning: 4,
   pipelineEnd: 5,
-  /** A live stream lost its source; text `ATTEMPT DELAY_MS REASON`. Since ABI 1.1. */
+  /** A live stream lost its source, with text `ATTEMPT DELAY_MS REASON`. Since ABI 1.1. */
   streamReconnecting: 6,
-  /** Frames flow again after a reconnect; text `WIDTHxHEIGHT@FPS`. Since ABI 1.1. */
+  /** Frames flow again after a reconnect, with text `WIDTHxHEIGHT@FPS`. Since ABI 1.1. */
   streamReconnected: 7,
-  /** A looped file restarts; text = completed passes. Since ABI 1.1. */
+  /** A looped file restarts, with the completed passes as text. Since ABI 1.1. */
   streamLooped: 8,
 } as const;
 

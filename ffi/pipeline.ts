@@ -12,6 +12,7 @@ import { cString, loadShim, readCString } from "./library.ts";
 import { RecordDecoder } from "./records.ts";
 import type { ShimRecord } from "./records.ts";
 import type { ShimSymbols } from "./symbols.ts";
+import type { EmitPolicy } from "../src/emit/policy.ts";
 
 /** Parameters of the CPU motion detector; 0 or absent means the shim's default. */
 export interface DetectorParams {
@@ -60,6 +61,27 @@ export interface PipelineOptions {
     trackerConfig?: string;
     trackerLibrary?: string;
   };
+  /**
+   * The nvmsgbroker branch of the deepstream backend: the pipeline publishes the
+   * messages itself. Needs `devices` and `emit` too.
+   */
+  msgbroker?: {
+    /** Protocol adapter library, for example `libnvds_kafka_proto.so`. */
+    protoLib: string;
+    /** `host;port` of the broker. */
+    connStr?: string;
+    topic?: string;
+    /** nvmsgbroker's config file (for example `configs/cfg_kafka.txt`). */
+    brokerConfig?: string;
+    /** nvmsgconv's config file; only with `customBlob`. */
+    msgconvConfig?: string;
+    /** Attach messages as NVDS_CUSTOM_MSG_BLOB for nvmsgconv instead of NVDS_PAYLOAD_META. */
+    customBlob?: boolean;
+  };
+  /** Device id and message-id session key per stream, for the nvmsgbroker branch. */
+  devices?: Array<{ deviceId: string; sessionKey: string }>;
+  /** Emission policy of the nvmsgbroker branch. */
+  emit?: EmitPolicy;
   /** How long one poll waits for records, in milliseconds. @default 200 */
   pollTimeoutMs?: number;
 }
@@ -86,6 +108,12 @@ export class ShimCallError extends DskafkaError {
 }
 
 const DETECTOR_PARAMS_BYTES = 24;
+
+/** `DSX_MSGBROKER_CUSTOM_BLOB` and the `DSX_EMIT_*` kinds of dskafka.h. */
+const MSGBROKER_CUSTOM_BLOB = 1;
+const EMIT_FRAMES = 0;
+const EMIT_INTERVAL = 1;
+const EMIT_CHANGE = 2;
 const STATS_FIELDS = 6;
 
 /**
@@ -185,6 +213,8 @@ export class ShimPipeline implements AsyncIterable<ShimRecord[]> {
       this.#check(s.dsx_pipeline_set_detector(handle, encodeDetector(options.detector)), "detector");
     }
 
+    if (options.msgbroker) this.#configureMsgbroker(options);
+
     const paths: Array<[string, string | undefined]> = [
       ["analytics-config", options.paths?.analyticsConfig],
       ["infer-config", options.paths?.inferConfig],
@@ -195,6 +225,45 @@ export class ShimPipeline implements AsyncIterable<ShimRecord[]> {
       if (value === undefined) continue;
       this.#check(s.dsx_pipeline_set_path(handle, cString(key), cString(value)), key);
     }
+  }
+
+  #configureMsgbroker(options: PipelineOptions) {
+    const s = this.#symbols;
+    const handle = this.#handle;
+    const broker = options.msgbroker!;
+    const text = (value: string | undefined) => cString(value ?? "");
+
+    const flags = broker.customBlob ? MSGBROKER_CUSTOM_BLOB : 0;
+    this.#check(
+      s.dsx_pipeline_set_msgbroker(
+        handle,
+        cString(broker.protoLib),
+        text(broker.connStr),
+        text(broker.topic),
+        text(broker.brokerConfig),
+        text(broker.msgconvConfig),
+        flags,
+      ),
+      "nvmsgbroker branch",
+    );
+
+    for (const [streamId, device] of (options.devices ?? []).entries()) {
+      const status = s.dsx_pipeline_set_device(
+        handle,
+        streamId,
+        cString(device.deviceId),
+        cString(device.sessionKey),
+      );
+      this.#check(status, `device id of stream ${streamId}`);
+    }
+
+    const emit = options.emit ?? { kind: "frames", frames: 30 };
+    const [kind, value] = emit.kind === "frames"
+      ? [EMIT_FRAMES, emit.frames]
+      : emit.kind === "interval"
+      ? [EMIT_INTERVAL, emit.milliseconds]
+      : [EMIT_CHANGE, 0];
+    this.#check(s.dsx_pipeline_set_emit(handle, kind, BigInt(value)), "emission policy");
   }
 
   #check(status: number, what: string) {

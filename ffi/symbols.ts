@@ -59,6 +59,18 @@ export const SYMBOLS = {
   // int32_t dsx_pipeline_set_reconnect(dsx_pipeline *pipeline, uint32_t initial_delay_ms,
   //                                    uint32_t max_delay_ms);
   dsx_pipeline_set_reconnect: { parameters: ["pointer", "u32", "u32"], result: "i32" },
+  // int32_t dsx_pipeline_set_msgbroker(dsx_pipeline *pipeline, const char *proto_lib,
+  //     const char *conn_str, const char *topic, const char *broker_config,
+  //     const char *msgconv_config, uint32_t flags);
+  dsx_pipeline_set_msgbroker: {
+    parameters: ["pointer", "buffer", "buffer", "buffer", "buffer", "buffer", "u32"],
+    result: "i32",
+  },
+  // int32_t dsx_pipeline_set_device(dsx_pipeline *pipeline, uint32_t stream_id,
+  //                                 const char *device_id, const char *session_key);
+  dsx_pipeline_set_device: { parameters: ["pointer", "u32", "buffer", "buffer"], result: "i32" },
+  // int32_t dsx_pipeline_set_emit(dsx_pipeline *pipeline, uint32_t kind, uint64_t value);
+  dsx_pipeline_set_emit: { parameters: ["pointer", "u32", "u64"], result: "i32" },
 
   // int32_t dsx_snapshot_rgba(const char *uri, double seconds, uint32_t timeout_ms, uint8_t *buffer,
   //                           uint64_t capacity, dsx_snapshot_info *info, char *error, uint32_t error_capacity);

@@ -77,6 +77,8 @@ export interface StreamResult {
   error?: DskafkaError;
   /** Frames dropped by the overflow policy. */
   framesDropped: number;
+  /** Presentation time of the last processed frame in milliseconds, for durations. */
+  lastPtsMs?: number;
 }
 
 /** The outcome of a run. */
@@ -208,6 +210,33 @@ export async function runStreams(options: RunOptions): Promise<RunResult> {
         return;
       }
 
+      case "reconnecting":
+        log.warn("stream lost its source; reconnecting", {
+          stream: item.streamId,
+          device: states[item.streamId].spec.deviceId,
+          attempt: item.attempt,
+          delayMs: item.delayMs,
+          reason: item.reason,
+        });
+        return;
+
+      case "reconnected":
+        log.info("stream reconnected", {
+          stream: item.streamId,
+          device: states[item.streamId].spec.deviceId,
+          format: item.description,
+        });
+        return;
+
+      case "looped":
+        log.info("stream looped to its start", {
+          stream: item.streamId,
+          device: states[item.streamId].spec.deviceId,
+          passes: item.passes,
+          frames: states[item.streamId].result.frames,
+        });
+        return;
+
       case "frame":
         await handleFrame(item.frame, item.droppedBefore);
         return;
@@ -229,6 +258,8 @@ export async function runStreams(options: RunOptions): Promise<RunResult> {
     const analytics = analyze(state, frame);
     state.result.frames++;
     await send(state, state.counts.add(frame, analytics));
+    state.result.lineCrossings = state.counts.cumulative;
+    state.result.lastPtsMs = Number(frame.ptsNs / 1_000_000n);
     options.onFrame?.(state.result);
 
     if (options.maxFrames !== undefined && state.result.frames >= options.maxFrames) {

@@ -32,8 +32,8 @@
  *   - start, stop, free and the option setters run on the control thread.
  *
  * Locks: `cpu_stream.lock` orders the bus thread's restarts (seek, PLAYING) against
- * cpu_stop, so a stopped stream is never started again; it is held during those state
- * changes, and nothing that runs inside them takes it. `discard_lock` guards the list
+ * cpu_stop, so a stopped stream is never started again. It is held during those state
+ * changes, so nothing that runs inside them may take it. `discard_lock` guards the list
  * of discard sinks, which pad-added may extend during such a state change.
  */
 #include <gst/app/gstappsink.h>
@@ -108,9 +108,9 @@ typedef struct {
   GMutex discard_lock;
   GSList *discard_sinks;      /* fakesinks of audio and other non-video pads */
 
-  /* Atomic. video_linked and frames_seen are written by streaming threads and read by
-   * the bus thread; `flowing` is set per frame and cleared by the bus thread at a
-   * failure; `rebase` is set by the bus thread and taken by the streaming thread. */
+  /* Atomic. Streaming threads write video_linked and frames_seen, and the bus thread
+   * reads them. `flowing` is set per frame and cleared by the bus thread at a failure.
+   * `rebase` is set by the bus thread and taken by the streaming thread. */
   gint video_linked;
   gint frames_seen;
   gint flowing;
@@ -201,6 +201,21 @@ static void on_pad_added(GstElement *decodebin, GstPad *pad, gpointer data) {
   gst_object_unref(sink);
   gst_element_sync_state_with_parent(discard);
   gst_caps_unref(caps);
+}
+
+/* Fails a stream whose input exposed all its pads without a video pad (an audio-only
+ * file, say): its appsink would never see end-of-stream, so the stream would never end.
+ * Decodebin streaming thread. */
+static void on_no_more_pads(GstElement *decodebin, gpointer data) {
+  cpu_stream *cpu = data;
+  (void)decodebin;
+
+  if (g_atomic_int_get(&cpu->video_linked)) return;
+
+  GST_WARNING_OBJECT(cpu->pipeline, "stream %u: %s has no video pad", cpu->stream->id,
+                     cpu->stream->uri);
+  post_stream_error(cpu, GST_STREAM_ERROR, GST_STREAM_ERROR_WRONG_TYPE,
+                    "the input has no video stream");
 }
 
 /* (Re)creates the detector and scratch buffers for a frame size. Streaming thread. */
@@ -492,6 +507,18 @@ static void end_stream(cpu_stream *cpu) {
   finish_stream(cpu);
 }
 
+/* Returns whether an error means that the input could not be read at all: a generic
+ * flow error of the source element itself before any video pad appeared. souphttpsrc
+ * (GStreamer 1.22) fails this way on a refused connection, without a resource error. */
+static bool failed_before_reading(cpu_stream *cpu, GstMessage *message, const GError *error) {
+  GstObject *source = GST_MESSAGE_SRC(message);
+  bool from_source = source != NULL && GST_IS_ELEMENT(source) &&
+                     GST_OBJECT_FLAG_IS_SET(source, GST_ELEMENT_FLAG_SOURCE);
+  bool flow_error = error->domain == GST_STREAM_ERROR && error->code == GST_STREAM_ERROR_FAILED;
+  return from_source && flow_error && !g_atomic_int_get(&cpu->video_linked) &&
+         !g_atomic_int_get(&cpu->frames_seen);
+}
+
 static void report_error(cpu_stream *cpu, GstMessage *message) {
   GError *error = NULL;
   gchar *debug = NULL;
@@ -510,8 +537,17 @@ static void report_error(cpu_stream *cpu, GstMessage *message) {
     GST_WARNING_OBJECT(cpu->pipeline, "stream %u: error from %s: %s (%s)", cpu->stream->id,
                        GST_OBJECT_NAME(GST_MESSAGE_SRC(message)), error->message,
                        debug != NULL ? debug : "no details");
-    dsx_post_event(cpu->owner, (int32_t)cpu->stream->id, DSX_EVENT_ERROR,
-                   dsx_classify_error(error), error->message);
+
+    uint32_t code = dsx_classify_error(error);
+    const char *text = error->message;
+    char unread[DSX_EVENT_TEXT_MAX];
+    if (failed_before_reading(cpu, message, error)) {
+      g_snprintf(unread, sizeof unread, "nothing could be read from the source: %s",
+                 error->message);
+      code = DSX_EVENT_CODE_NOT_FOUND;
+      text = unread;
+    }
+    dsx_post_event(cpu->owner, (int32_t)cpu->stream->id, DSX_EVENT_ERROR, code, text);
     finish_stream(cpu);
   }
 
@@ -625,6 +661,7 @@ static int32_t build_stream(dsx_pipeline *owner, cpu_stream *cpu, const gchar *u
   }
   cpu->video_entry = queue;
   g_signal_connect(decode, "pad-added", G_CALLBACK(on_pad_added), cpu);
+  g_signal_connect(decode, "no-more-pads", G_CALLBACK(on_no_more_pads), cpu);
 
   GstBus *bus = gst_element_get_bus(cpu->pipeline);
   cpu->bus_watch = gst_bus_create_watch(bus);
@@ -746,7 +783,7 @@ static void cpu_free(dsx_pipeline *owner) {
       g_source_destroy(cpu->bus_watch);
       g_source_unref(cpu->bus_watch);
     }
-    /* The bin owns the discard sinks; the list only borrows them. */
+    /* The bin owns the discard sinks, and the list only borrows them. */
     g_slist_free(cpu->discard_sinks);
     if (cpu->pipeline != NULL) gst_object_unref(cpu->pipeline);
     dsx_motion_free(cpu->motion);
@@ -787,7 +824,7 @@ static cpu_options *writable_options(dsx_pipeline *pipeline, const char *functio
   }
 
   /* NOTE: dsx_pipeline_free releases these options through cpu_free only when
-   * dsx_pipeline_start got as far as starting the backend; a pipeline freed after an
+   * dsx_pipeline_start got as far as starting the backend. A pipeline freed after an
    * earlier start failure leaks them (a few bytes). */
   if (pipeline->backend_data == NULL) {
     cpu_options *options = g_new(cpu_options, 1);

@@ -22,7 +22,7 @@
 
 #include "device_counts.h"
 #include "internal.h"
-#include "msgbroker.h"
+#include "dskafka.h"
 #include "nvdsmeta.h"
 
 /* Options of the nvmsgbroker branch (dsx_pipeline_set_msgbroker, _set_device and

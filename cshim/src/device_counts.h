@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "msgbroker.h" /* DSX_EMIT_*: the policies of src/emit/policy.ts */
+#include "dskafka.h" /* DSX_EMIT_*: the policies of src/emit/policy.ts */
 #include "payload_json.h"
 
 #ifdef __cplusplus

@@ -1,7 +1,7 @@
 /*
  * event_message.cpp — the nvmsgbroker branch of the deepstream backend. It contains the
  * branch's options (dsx_pipeline_set_msgbroker, _set_device and _set_emit of
- * msgbroker.h), its tee ► queue ► [nvmsgconv] ► nvmsgbroker elements, and the metadata
+ * dskafka.h), its tee ► queue ► [nvmsgconv] ► nvmsgbroker elements, and the metadata
  * that carries each message to nvmsgbroker without any change to NVIDIA's structs:
  *
  *   - NVDS_EVENT_MSG_META: an NvDsEventMsgMeta with sensorStr = the device id, ts = the
@@ -34,7 +34,7 @@
 #include "deepstream.h"
 #include "device_counts.h"
 #include "gstnvdsmeta.h"
-#include "msgbroker.h"
+#include "dskafka.h"
 #include "nvdsmeta_schema.h"
 #include "payload_json.h"
 
@@ -596,7 +596,7 @@ void dsx_msgbroker_release(dsx_deepstream *state) {
 }
 
 /* ---------------------------------------------------------------------------------
- * Public functions (msgbroker.h)
+ * Public functions (the nvmsgbroker section of dskafka.h)
  * --------------------------------------------------------------------------------- */
 
 extern "C" {

@@ -6,7 +6,7 @@
 #include <glib.h>
 
 #include "internal.h"
-#include "msgbroker.h"
+#include "dskafka.h"
 
 /* Stores the reason why the branch is missing and returns DSX_ERR_UNAVAILABLE. */
 static int32_t unavailable(dsx_pipeline *pipeline, const char *function) {

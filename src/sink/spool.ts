@@ -33,16 +33,29 @@
  * @module
  */
 
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 
 import { getLogger } from "../log.ts";
 import type { OutgoingMessage } from "./sink.ts";
 import { SpoolError, SpoolInterruptedError } from "./spool_errors.ts";
+import {
+  checkTopic,
+  createSegment,
+  readRange,
+  reasonOf,
+  recover,
+  type RecoveredSpool,
+  type SpoolPosition,
+  type SpoolSegment,
+  takeLock,
+  writeAll,
+  writeCursor,
+} from "./spool_files.ts";
 import { decodeRecord, encodeRecords, RECORD_HEADER_BYTES, recordSizeAt } from "./spool_format.ts";
 
 const log = getLogger("spool");
 
-/** What an append does when the spool is full. */
+/** Policies of an append to a full spool. */
 export const SPOOL_FULL_POLICIES = ["block", "drop-oldest"] as const;
 
 /** One of {@linkcode SPOOL_FULL_POLICIES}. */
@@ -56,7 +69,7 @@ export const MAX_SPOOL_BYTES = 2 ** 50;
 
 /** Options of {@linkcode Spool.open}. */
 export interface SpoolOptions {
-  /** The spool directory; created when missing. */
+  /** The spool directory, created when missing. */
   directory: string;
   /**
    * Maximum bytes of records not yet acknowledged or dropped, from
@@ -65,9 +78,9 @@ export interface SpoolOptions {
    * @default 1073741824 (1 GiB)
    */
   maxBytes?: number;
-  /** What an append does when the spool is full. @default "block" */
+  /** Policy of an append to a full spool. @default "block" */
   full?: SpoolFullPolicy;
-  /** Time between fsyncs of appended data and of the cursor, in ms; 0 fsyncs every append. @default 1000 */
+  /** Time between fsyncs of appended data and of the cursor, in ms, where 0 fsyncs every append. @default 1000 */
   syncIntervalMs?: number;
   /** Size at which a segment file is closed and a new one begins. @default maxBytes / 16, from 64 KiB to 64 MiB */
   segmentBytes?: number;
@@ -87,27 +100,9 @@ export interface SpoolBatch {
   /** Bytes of their records. */
   readonly bytes: number;
   /** Position after the last record. */
-  readonly end: Position;
+  readonly end: SpoolPosition;
 }
 
-/** A place in the spool: a segment id and a byte offset in that segment. */
-interface Position {
-  segment: number;
-  offset: number;
-}
-
-interface Segment {
-  id: number;
-  path: string;
-  /** Bytes of valid records. */
-  size: number;
-}
-
-const SEGMENT_NAME = /^segment-(\d{20})\.spool$/;
-const CURSOR_FILE = "cursor.json";
-const META_FILE = "spool.json";
-const LOCK_FILE = "lock";
-const META_VERSION = 1;
 const MIN_SEGMENT_BYTES = 64 * 1024;
 const MAX_SEGMENT_BYTES = 64 * 1024 * 1024;
 
@@ -115,8 +110,8 @@ const MAX_SEGMENT_BYTES = 64 * 1024 * 1024;
 const DROP_LOG_INTERVAL_MS = 10_000;
 
 /**
- * The spool. One process at a time uses a directory; {@linkcode Spool.open} fails when
- * another holds it.
+ * The spool. One process at a time uses a directory: {@linkcode Spool.open} fails while
+ * another process has it locked.
  *
  * Appends may be called while a batch is out; {@linkcode Spool.read} hands out one
  * batch at a time, which {@linkcode Spool.commit} acknowledges.
@@ -150,14 +145,14 @@ export class Spool {
   readonly #segmentBytes: number;
   readonly #lock: Deno.FsFile;
 
-  #segments: Segment[];
+  #segments: SpoolSegment[];
   #writer: Deno.FsFile;
   /** Oldest record not yet acknowledged or dropped. */
-  #committed: Position;
+  #committed: SpoolPosition;
   /** The batch handed out by read() and not yet committed. */
   #outstanding: SpoolBatch | undefined;
   /** End of the records dropped behind the outstanding batch. */
-  #droppedUntil: Position | undefined;
+  #droppedUntil: SpoolPosition | undefined;
 
   #pendingMessages: number;
   #pendingBytes: number;
@@ -177,13 +172,7 @@ export class Spool {
     directory: string,
     options: Required<SpoolOptions>,
     lock: Deno.FsFile,
-    state: {
-      segments: Segment[];
-      writer: Deno.FsFile;
-      committed: Position;
-      pendingMessages: number;
-      pendingBytes: number;
-    },
+    state: RecoveredSpool,
   ) {
     this.directory = directory;
     this.maxBytes = options.maxBytes;
@@ -238,7 +227,7 @@ export class Spool {
     const lock = await takeLock(directory);
     try {
       await checkTopic(directory, options.topic);
-      const state = await recover(directory, resolved);
+      const state = await recover(directory);
       const spool = new Spool(directory, resolved, lock, state);
       log.info("spool opened", {
         directory,
@@ -292,8 +281,12 @@ export class Spool {
     try {
       records = encodeRecords(messages);
     } catch (error) {
-      throw new SpoolError(this.directory, `cannot spool message ${messages[0].messageId}: ` +
-        reasonOf(error), { cause: error });
+      throw new SpoolError(
+        this.directory,
+        `cannot spool message ${messages[0].messageId}: ` +
+          reasonOf(error),
+        { cause: error },
+      );
     }
     if (records.length > this.maxBytes / 4) {
       throw new SpoolError(
@@ -489,7 +482,7 @@ export class Spool {
   }
 
   // Closes the newest segment after an fsync and starts the next one.
-  async #roll(): Promise<Segment> {
+  async #roll(): Promise<SpoolSegment> {
     const last = this.#segments[this.#segments.length - 1];
     await this.#writer.syncData();
     this.#writer.close();
@@ -502,7 +495,7 @@ export class Spool {
   }
 
   async #readBatch(
-    segment: Segment,
+    segment: SpoolSegment,
     offset: number,
     maxMessages: number,
     maxBytes: number,
@@ -581,7 +574,7 @@ export class Spool {
 
   // Moves the committed position forward, deletes the segments before it, and wakes
   // appends that wait for room.
-  async #advance(position: Position): Promise<void> {
+  async #advance(position: SpoolPosition): Promise<void> {
     this.#committed = this.#normalize(position);
     this.#cursorDirty = true;
 
@@ -600,7 +593,7 @@ export class Spool {
   }
 
   // Moves a position at the end of a segment to the start of the next one.
-  #normalize(position: Position): Position {
+  #normalize(position: SpoolPosition): SpoolPosition {
     let current = position;
     for (;;) {
       const index = this.#segments.findIndex((segment) => segment.id === current.segment);
@@ -608,14 +601,16 @@ export class Spool {
       const next = this.#segments[index + 1];
       if (segment === undefined) {
         const first = this.#segments[0];
-        return first !== undefined && first.id > current.segment ? { segment: first.id, offset: 0 } : current;
+        return first !== undefined && first.id > current.segment
+          ? { segment: first.id, offset: 0 }
+          : current;
       }
       if (current.offset < segment.size || next === undefined) return current;
       current = { segment: next.id, offset: 0 };
     }
   }
 
-  #segment(id: number): Segment | undefined {
+  #segment(id: number): SpoolSegment | undefined {
     return this.#segments.find((segment) => segment.id === id);
   }
 
@@ -682,254 +677,10 @@ export function validateSpoolOptions(options: SpoolOptions): Required<SpoolOptio
   return { directory, maxBytes, full, syncIntervalMs, segmentBytes };
 }
 
-// ---------------------------------------------------------------------------------------
-// Opening and recovery
-
-async function takeLock(directory: string): Promise<Deno.FsFile> {
-  const path = join(directory, LOCK_FILE);
-  let file: Deno.FsFile;
-  try {
-    file = await Deno.open(path, { read: true, write: true, create: true });
-  } catch (error) {
-    throw new SpoolError(
-      directory,
-      `cannot write to the spool directory "${directory}" (${reasonOf(error)}): give a ` +
-        "writable directory with --spool-dir",
-      { cause: error },
-    );
-  }
-
-  if (!(await file.tryLock(true))) {
-    file.close();
-    throw new SpoolError(
-      directory,
-      `the spool directory "${directory}" is in use by another dskafka process: give each ` +
-        "running dskafka its own --spool-dir",
-    );
-  }
-  return file;
-}
-
-// Records the topic of a new spool, and rejects a spool that belongs to another topic.
-async function checkTopic(directory: string, topic: string): Promise<void> {
-  const path = join(directory, META_FILE);
-  let text: string | undefined;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
-
-  if (text === undefined) {
-    await writeFileAtomically(directory, META_FILE, JSON.stringify({ version: META_VERSION, topic }));
-    return;
-  }
-
-  let meta: { version?: unknown; topic?: unknown };
-  try {
-    meta = JSON.parse(text);
-  } catch (error) {
-    throw new SpoolError(
-      directory,
-      `"${path}" is not a dskafka spool description (${reasonOf(error)}): give an empty or ` +
-        "dskafka spool directory with --spool-dir",
-      { cause: error },
-    );
-  }
-  if (meta.version !== META_VERSION || typeof meta.topic !== "string") {
-    throw new SpoolError(
-      directory,
-      `"${path}" is not a dskafka spool description of version ${META_VERSION}: give an ` +
-        "empty or dskafka spool directory with --spool-dir",
-    );
-  }
-  if (meta.topic !== topic) {
-    throw new SpoolError(
-      directory,
-      `the spool directory "${directory}" holds messages for Kafka topic "${meta.topic}", not ` +
-        `"${topic}": give another --spool-dir, or send them with --topic ${meta.topic}`,
-    );
-  }
-}
-
-async function recover(directory: string, options: Required<SpoolOptions>) {
-  const ids: number[] = [];
-  for await (const entry of Deno.readDir(directory)) {
-    const match = SEGMENT_NAME.exec(entry.name);
-    if (match && entry.isFile) ids.push(Number(match[1]));
-  }
-  ids.sort((a, b) => a - b);
-
-  const cursor = await readCursor(directory);
-  const segments: Segment[] = [];
-  let committed: Position | undefined;
-  let pendingMessages = 0;
-  let pendingBytes = 0;
-
-  for (const id of ids) {
-    const path = segmentPath(directory, id);
-    if (cursor !== undefined && id < cursor.segment) {
-      await Deno.remove(path);
-      continue;
-    }
-
-    const bytes = await Deno.readFile(path);
-    const start = cursor !== undefined && id === cursor.segment ? cursor.offset : 0;
-    const scan = scanSegment(bytes, start);
-    if (scan.validBytes < bytes.length) {
-      log.warn("spool segment ends with a torn or corrupt record: cut off", {
-        path,
-        discardedBytes: bytes.length - scan.validBytes,
-        reason: scan.reason,
-      });
-      await Deno.truncate(path, scan.validBytes);
-    }
-    if (start !== scan.startBoundary) {
-      log.warn("spool cursor is not at a record boundary: resending from the record before it", {
-        path,
-        cursor: start,
-        boundary: scan.startBoundary,
-      });
-    }
-
-    if (scan.validBytes === 0) {
-      await Deno.remove(path);
-      continue;
-    }
-    committed ??= { segment: id, offset: scan.startBoundary };
-    segments.push({ id, path, size: scan.validBytes });
-    pendingMessages += scan.messages;
-    pendingBytes += scan.bytes;
-  }
-
-  const nextId = Math.max(ids.at(-1) ?? 0, cursor?.segment ?? 0) + 1;
-  const { segment, writer } = await createSegment(directory, nextId);
-  segments.push(segment);
-  committed ??= { segment: nextId, offset: 0 };
-
-  return { segments, writer, committed, pendingMessages, pendingBytes };
-}
-
-// Counts the valid records from the record boundary at or before `start`, and finds
-// where the valid records end.
-function scanSegment(bytes: Uint8Array, start: number) {
-  let offset = 0;
-  let startBoundary = 0;
-  let messages = 0;
-  let counted = 0;
-  let reason: string | undefined;
-
-  while (offset < bytes.length) {
-    const decoded = decodeRecord(bytes, offset);
-    if (decoded.status !== "ok") {
-      reason = decoded.status === "corrupt" ? decoded.reason : "incomplete record";
-      break;
-    }
-    if (offset + decoded.size <= start) {
-      startBoundary = offset + decoded.size;
-    } else {
-      messages++;
-      counted += decoded.size;
-    }
-    offset += decoded.size;
-  }
-
-  return { validBytes: offset, startBoundary, messages, bytes: counted, reason };
-}
-
-async function readCursor(directory: string): Promise<Position | undefined> {
-  const path = join(directory, CURSOR_FILE);
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw error;
-  }
-
-  try {
-    const cursor = JSON.parse(text);
-    if (Number.isSafeInteger(cursor.segment) && Number.isSafeInteger(cursor.offset)) {
-      return { segment: cursor.segment, offset: cursor.offset };
-    }
-  } catch {
-    // Reported below.
-  }
-  log.warn("spool cursor is unreadable: every spooled message is sent again", { path });
-  return undefined;
-}
-
-async function writeCursor(directory: string, position: Position): Promise<void> {
-  await writeFileAtomically(
-    directory,
-    CURSOR_FILE,
-    JSON.stringify({ segment: position.segment, offset: position.offset }),
-  );
-}
-
-// Writes `name` so that a crash leaves either the old or the new content.
-async function writeFileAtomically(directory: string, name: string, text: string): Promise<void> {
-  const path = join(directory, name);
-  const temporary = `${path}.tmp`;
-  const file = await Deno.open(temporary, { write: true, create: true, truncate: true });
-  try {
-    await writeAll(file, new TextEncoder().encode(text));
-    await file.sync();
-  } finally {
-    file.close();
-  }
-  await Deno.rename(temporary, path);
-
-  const folder = await Deno.open(directory, { read: true });
-  try {
-    await folder.sync();
-  } finally {
-    folder.close();
-  }
-}
-
-async function createSegment(directory: string, id: number) {
-  const path = segmentPath(directory, id);
-  const writer = await Deno.open(path, { write: true, createNew: true });
-  return { segment: { id, path, size: 0 }, writer };
-}
-
-function segmentPath(directory: string, id: number): string {
-  return join(directory, `segment-${String(id).padStart(20, "0")}.spool`);
-}
-
-async function readRange(path: string, offset: number, length: number): Promise<Uint8Array> {
-  const file = await Deno.open(path, { read: true });
-  try {
-    await file.seek(offset, Deno.SeekMode.Start);
-    const bytes = new Uint8Array(length);
-    let filled = 0;
-    while (filled < length) {
-      const read = await file.read(bytes.subarray(filled));
-      if (read === null) break;
-      filled += read;
-    }
-    return bytes.subarray(0, filled);
-  } finally {
-    file.close();
-  }
-}
-
-async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
-  let written = 0;
-  while (written < bytes.length) {
-    written += await file.write(bytes.subarray(written));
-  }
-}
-
-function compare(a: Position, b: Position): number {
+function compare(a: SpoolPosition, b: SpoolPosition): number {
   return a.segment - b.segment || a.offset - b.offset;
 }
 
-function maxPosition(a: Position, b: Position | undefined): Position {
+function maxPosition(a: SpoolPosition, b: SpoolPosition | undefined): SpoolPosition {
   return b !== undefined && compare(b, a) > 0 ? b : a;
-}
-
-function reasonOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -8,7 +8,7 @@ import { DskafkaError, ExitCode } from "../errors.ts";
 
 /**
  * The spool directory could not be created, locked, written or read, or it belongs to
- * another topic. The run ends with exit code 11; messages already in the spool stay
+ * another topic. The run ends with exit code 11, and messages already in the spool stay
  * there for the next run.
  */
 export class SpoolError extends DskafkaError {

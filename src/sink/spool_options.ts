@@ -38,7 +38,13 @@ export const SPOOL_CLI_HELP = `Spool (with a Kafka destination):
 /** The values parseArgs returns for {@linkcode SPOOL_CLI_OPTIONS}. */
 export type SpoolCliValues = { [name in keyof typeof SPOOL_CLI_OPTIONS]?: string };
 
-const SIZE_UNITS: Record<string, number> = { "": 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };
+const SIZE_UNITS: Record<string, number> = {
+  "": 1,
+  K: 2 ** 10,
+  M: 2 ** 20,
+  G: 2 ** 30,
+  T: 2 ** 40,
+};
 
 /**
  * Parses a byte size: a whole number, optionally followed by K, M, G or T (powers of
@@ -69,8 +75,8 @@ export function parseByteSize(text: string, option: string): number {
  * Builds the spool options from parsed command-line values. Returns `undefined` when
  * `--spool-dir` is absent.
  *
- * @param hasKafka whether the command line has a Kafka destination; the spool applies
- *   only to Kafka.
+ * @param hasKafka whether the command line has a Kafka destination, because the
+ *   spool applies only to Kafka.
  * @throws {UsageError} for an invalid value, or a spool option without `--spool-dir` or
  *   without a Kafka destination.
  */

@@ -18,7 +18,7 @@
  * replay sends it again: consumers see a duplicate with the same messageid.
  *
  * On start, messages that an earlier run left in the spool are sent first. On close,
- * the replay continues for up to `closeTimeoutMs` while Kafka takes messages; what is
+ * the replay continues for up to `closeTimeoutMs` while Kafka takes messages. What is
  * left stays in the spool for the next run and shows in `stats().spooled`.
  *
  * @module
@@ -42,13 +42,13 @@ const INNER_CLOSE_TIMEOUT_MS = 2_000;
 export interface SpoolingSinkOptions {
   /** The Kafka destination. */
   kafka: KafkaSinkOptions;
-  /** The spool; its topic is `kafka.topic`. */
+  /** The spool, whose topic is `kafka.topic`. */
   spool: SpoolOptions;
   /** Time a message sent straight to Kafka may wait for its acknowledgement before it is spooled, in ms. @default 5000 */
   handoffTimeoutMs?: number;
-  /** Wait after the first failed connection or replay, in ms; it doubles per failure. @default 500 */
+  /** Wait after the first failed connection or replay, in ms, doubled per failure. @default 500 */
   retryInitialDelayMs?: number;
-  /** Longest wait between connection or replay attempts, in ms. @default 10000 */
+  /** Maximum wait between connection or replay attempts, in ms. @default 10000 */
   retryMaxDelayMs?: number;
   /** Maximum messages per replayed batch. @default 500 */
   replayBatchMessages?: number;
@@ -105,7 +105,7 @@ export class SpoolingSink implements Sink {
   #direct: boolean;
   /** The last Kafka attempt failed, or there is no connection yet. */
   #outage: boolean;
-  /** A Kafka error that retrying cannot fix; sends fail with it. */
+  /** A Kafka error that retrying cannot fix. Sends fail with it. */
   #fatal: Error | undefined;
   /** Settles once every message sent so far is acknowledged or spooled. */
   #chain: Promise<void> = Promise.resolve();
@@ -172,7 +172,7 @@ export class SpoolingSink implements Sink {
     }
 
     if (spool.pendingMessages > 0) {
-      log.info("the spool holds messages of an earlier run: they are sent first", {
+      log.info("the spool contains messages of an earlier run: they are sent first", {
         directory: spool.directory,
         messages: spool.pendingMessages,
       });
@@ -224,8 +224,8 @@ export class SpoolingSink implements Sink {
   }
 
   /**
-   * Current counters: `acknowledged` counts Kafka's acknowledgements, also of messages
-   * an earlier run spooled; `spooled` is what waits in the spool now.
+   * Returns the current counters. `acknowledged` counts Kafka's acknowledgements, also of
+   * messages an earlier run spooled, and `spooled` counts what waits in the spool now.
    */
   stats(): SinkStats {
     return {

@@ -15,7 +15,7 @@ export type SourceItem =
   | { type: "warning"; streamId: number; text: string }
   | { type: "ended"; streamId: number }
   | { type: "failed"; streamId: number; error: DskafkaError }
-  /** A live stream lost its source; the source reconnects after `delayMs`. */
+  /** A live stream lost its source, and the source reconnects after `delayMs`. */
   | { type: "reconnecting"; streamId: number; attempt: number; delayMs: number; reason: string }
   /** Frames of a live stream flow again after a reconnect. */
   | { type: "reconnected"; streamId: number; description: string }

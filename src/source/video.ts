@@ -7,7 +7,7 @@
 import { EventKind } from "../../ffi/constants.ts";
 import type { BackendName, OverflowPolicy } from "../../ffi/constants.ts";
 import { ShimPipeline } from "../../ffi/pipeline.ts";
-import type { DetectorParams } from "../../ffi/pipeline.ts";
+import type { DetectorParams, PipelineOptions } from "../../ffi/pipeline.ts";
 import { decodeReconnectAttempt } from "../../ffi/records.ts";
 import type { Input } from "./input.ts";
 import type { FrameSource, SourceItem, SourceStats } from "./source.ts";
@@ -28,7 +28,7 @@ export interface VideoSourceOptions {
   /** Restart file and http(s) inputs at their end. @default false */
   loop?: boolean;
   /**
-   * Longest wait between reconnection attempts of a live input, in milliseconds. The
+   * Maximum wait between reconnection attempts of a live input, in milliseconds. The
    * first attempt waits 1 s (or this value when smaller), and each failed one doubles it.
    * @default 30000
    */
@@ -45,6 +45,10 @@ export interface VideoSourceOptions {
   trackerConfig?: string;
   /** nvtracker low-level library, for the deepstream backend. */
   trackerLibrary?: string;
+  /** nvmsgbroker branch of the deepstream backend, with its devices and emission policy. */
+  msgbroker?: PipelineOptions["msgbroker"];
+  devices?: PipelineOptions["devices"];
+  emit?: PipelineOptions["emit"];
 }
 
 const FIRST_RECONNECT_DELAY_MS = 1000;
@@ -72,6 +76,9 @@ export function openVideoSource(inputs: Input[], options: VideoSourceOptions = {
       trackerConfig: options.trackerConfig,
       trackerLibrary: options.trackerLibrary,
     },
+    msgbroker: options.msgbroker,
+    devices: options.devices,
+    emit: options.emit,
   });
 
   async function* items(): AsyncGenerator<SourceItem[]> {
@@ -85,11 +92,17 @@ export function openVideoSource(inputs: Input[], options: VideoSourceOptions = {
         }
 
         const { streamId, kind, text } = record.event;
-        if (kind === EventKind.streamStarted) out.push({ type: "started", streamId, description: text });
+        if (kind === EventKind.streamStarted) {
+          out.push({ type: "started", streamId, description: text });
+        }
         if (kind === EventKind.streamEos) out.push({ type: "ended", streamId });
         if (kind === EventKind.warning) out.push({ type: "warning", streamId, text });
         if (kind === EventKind.error && streamId >= 0) {
-          out.push({ type: "failed", streamId, error: streamError(inputs[streamId], record.event) });
+          out.push({
+            type: "failed",
+            streamId,
+            error: streamError(inputs[streamId], record.event),
+          });
         }
         if (kind === EventKind.streamReconnecting) {
           out.push({ type: "reconnecting", streamId, ...decodeReconnectAttempt(text) });

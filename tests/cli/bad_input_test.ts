@@ -112,6 +112,24 @@ const CASES: Case[] = [
     message: /--backend "gpu" is invalid: use auto, cpu or deepstream/,
   },
   {
+    name: "nvmsgbroker sink on the cpu backend",
+    args: ["--input", VIDEO, "--analytics-config", CONFIG, "--backend", "cpu", "--sink", "nvmsgbroker"],
+    exitCode: ExitCode.Usage,
+    message: /--sink needs the deepstream backend, but this run uses cpu/,
+  },
+  {
+    name: "infer config without the deepstream backend",
+    args: ["--input", VIDEO, "--analytics-config", CONFIG, "--infer-config", CONFIG],
+    exitCode: ExitCode.Usage,
+    message: /--infer-config needs the deepstream backend, but this run uses cpu/,
+  },
+  {
+    name: "odd processing size",
+    args: ["--input", VIDEO, "--analytics-config", CONFIG, "--processing-size", "641x360"],
+    exitCode: ExitCode.Usage,
+    message: /--processing-size "641x360" is invalid: use even WIDTHxHEIGHT/,
+  },
+  {
     name: "deepstream backend without the SDK",
     args: ["--input", VIDEO, "--analytics-config", CONFIG, "--backend", "deepstream"],
     exitCode: ExitCode.BackendUnavailable,

@@ -9,7 +9,7 @@ import { cliEnvironment, REPOSITORY_ROOT } from "../fixtures/run_cli.ts";
 
 /** How a watched run ended. */
 export interface CliExit {
-  /** Exit code; 128 + signal number when a signal killed the process. */
+  /** Exit code, or 128 + the signal number when a signal killed the process. */
   code: number;
   /** stderr, complete. */
   stderr: string;

@@ -19,7 +19,12 @@ export class PrivateBroker {
   readonly #env: Record<string, string>;
   readonly #home: string;
 
-  private constructor(port: number, controllerPort: number, home: string, extra: Record<string, string>) {
+  private constructor(
+    port: number,
+    controllerPort: number,
+    home: string,
+    extra: Record<string, string>,
+  ) {
     this.address = `127.0.0.1:${port}`;
     this.#home = home;
     this.#env = {
@@ -36,17 +41,23 @@ export class PrivateBroker {
    * @param extraEnv more variables of `scripts/kafka/broker`, for example extra listeners.
    */
   static async start(
-    extraEnv: (ports: { port: number; controllerPort: number }) => Record<string, string> = () => ({}),
+    extraEnv: (ports: { port: number; controllerPort: number }) => Record<string, string> =
+      () => ({}),
   ): Promise<PrivateBroker> {
     const port = closedPort();
     const controllerPort = closedPort();
     const home = await Deno.makeTempDir({ prefix: "dskafka-broker-" });
-    const broker = new PrivateBroker(port, controllerPort, home, extraEnv({ port, controllerPort }));
+    const broker = new PrivateBroker(
+      port,
+      controllerPort,
+      home,
+      extraEnv({ port, controllerPort }),
+    );
     await broker.run("start");
     return broker;
   }
 
-  /** Runs `scripts/kafka/broker COMMAND` for this broker; throws when it fails. */
+  /** Runs `scripts/kafka/broker COMMAND` for this broker, and throws when it fails. */
   async run(command: "start" | "stop" | "kill"): Promise<void> {
     const output = await new Deno.Command(BROKER_SCRIPT, {
       args: [command],

@@ -1,6 +1,6 @@
 /**
  * The broker dies three times in the middle of one run: each time it is killed with
- * SIGKILL, stays down for a few seconds and starts again. Afterwards the topic holds
+ * SIGKILL, stays down for a few seconds and starts again. Afterwards the topic contains
  * every message the run accepted, each device's messages in order, and repeats only of
  * the same messageid.
  */
@@ -23,7 +23,7 @@ const OUTAGES = 3;
 const DOWN_MS = 4_000;
 const EMIT_FRAMES = 15;
 
-// Bounds that only keep a broken run from hanging the test; no check depends on them.
+// Bounds that only keep a broken run from hanging the test. No check depends on them.
 const STEP_LIMIT_MS = 120_000;
 const EXIT_LIMIT_MS = 120_000;
 
@@ -31,7 +31,7 @@ async function recordCount(topic: string, broker: string): Promise<number> {
   return (await readTopic(topic, broker)).length;
 }
 
-// Waits until the topic holds more than `count` records.
+// Waits until the topic contains more than `count` records.
 async function waitForMoreRecords(topic: string, broker: string, count: number) {
   for (let attempt = 0; attempt < 120; attempt++) {
     if (await recordCount(topic, broker) > count) return;
@@ -53,12 +53,21 @@ Deno.test({
       const video = await generateVideo(SCENARIOS.two_way, `${directory}/video`);
       const topic = freshTopic("outage");
       cli = CliProcess.start([
-        "--input", video.videoPath,
-        "--analytics-config", video.analyticsConfigPath,
-        "--loop", "--realtime",
-        "--emit", `frames:${EMIT_FRAMES}`,
-        "--kafka", broker.address, "--topic", topic, "--create-topic",
-        "--spool-dir", `${directory}/spool`,
+        "--input",
+        video.videoPath,
+        "--analytics-config",
+        video.analyticsConfigPath,
+        "--loop",
+        "--realtime",
+        "--emit",
+        `frames:${EMIT_FRAMES}`,
+        "--kafka",
+        broker.address,
+        "--topic",
+        topic,
+        "--create-topic",
+        "--spool-dir",
+        `${directory}/spool`,
       ]);
       await cli.waitFor(/stream started/, STEP_LIMIT_MS);
       await waitForMoreRecords(topic, broker.address, 2);
@@ -88,7 +97,7 @@ Deno.test({
       assertInOrder(firsts, "two_way");
       assertCumulativeNeverFalls(firsts, "two_way");
 
-      // frames:15 emits at every 15th frame; only the final message may fall between.
+      // frames:15 emits at every 15th frame, and only the final message may fall between.
       const frames = firsts.map((message) => message.frameNumber);
       const expected = Array.from(
         { length: Math.floor(frames.at(-1)! / EMIT_FRAMES) },

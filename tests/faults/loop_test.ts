@@ -18,11 +18,15 @@ Deno.test("dskafka --loop keeps counting across passes until --max-frames", asyn
     const maxFrames = passes * truth.frames + lastPassFrames;
 
     const run = await runCli([
-      "--input", video.videoPath,
-      "--analytics-config", video.analyticsConfigPath,
+      "--input",
+      video.videoPath,
+      "--analytics-config",
+      video.analyticsConfigPath,
       "--loop",
-      "--max-frames", String(maxFrames),
-      "--emit", "frames:30",
+      "--max-frames",
+      String(maxFrames),
+      "--emit",
+      "frames:30",
     ]);
 
     assert.equal(run.code, ExitCode.Ok, run.stderr);

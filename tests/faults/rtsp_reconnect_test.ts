@@ -1,6 +1,6 @@
 /**
  * An rtsp:// input whose server goes away in the middle of a run and comes back on the
- * same port: dskafka reconnects with backoff, logs each attempt, and keeps counting
+ * same port. dskafka reconnects with backoff and logs each attempt. It keeps counting
  * where it was, with frame numbers and cumulative counts that never fall.
  *
  * The server is tests/faults/rtsp_server.py (gst-rtsp-server through Python), serving a
@@ -98,8 +98,18 @@ Deno.test({
       const stream = `${directory}/two_way.h264`;
       const convert = await new Deno.Command("gst-launch-1.0", {
         args: [
-          "-q", "filesrc", `location=${video.videoPath}`, "!", "qtdemux", "!", "h264parse", "!",
-          "video/x-h264,stream-format=byte-stream", "!", "filesink", `location=${stream}`,
+          "-q",
+          "filesrc",
+          `location=${video.videoPath}`,
+          "!",
+          "qtdemux",
+          "!",
+          "h264parse",
+          "!",
+          "video/x-h264,stream-format=byte-stream",
+          "!",
+          "filesink",
+          `location=${stream}`,
         ],
       }).output();
       assert.equal(convert.code, 0, new TextDecoder().decode(convert.stderr));
@@ -109,11 +119,16 @@ Deno.test({
       server = await RtspServer.start(python, serverArgs);
 
       cli = CliProcess.start([
-        "--input", `rtsp://127.0.0.1:${port}/two_way`,
-        "--analytics-config", video.analyticsConfigPath,
-        "--device-id", "camera",
-        "--emit", "frames:15",
-        "--reconnect-max-delay", "2",
+        "--input",
+        `rtsp://127.0.0.1:${port}/two_way`,
+        "--analytics-config",
+        video.analyticsConfigPath,
+        "--device-id",
+        "camera",
+        "--emit",
+        "frames:15",
+        "--reconnect-max-delay",
+        "2",
       ]);
       await cli.waitFor(/stream started/, STEP_LIMIT_MS);
       await cli.waitForMessages(
@@ -152,7 +167,10 @@ Deno.test({
         for (const [key, value] of Object.entries(analyticsCounts(run.messages[i]))) {
           if (!key.startsWith("lc_cum_")) continue;
           const before = analyticsCounts(run.messages[i - 1])[key] ?? 0;
-          assert.ok(value >= before, `${key} fell from ${before} to ${value} at frame ${frames[i]}`);
+          assert.ok(
+            value >= before,
+            `${key} fell from ${before} to ${value} at frame ${frames[i]}`,
+          );
         }
       }
       assert.ok(maxCumulative(run.messages) > beforeOutage);

@@ -1,7 +1,7 @@
 /**
- * Runs that end with messages in the spool: a broker that never answers, and a CLI
+ * Runs that end with messages in the spool: a broker that never responds, and a CLI
  * killed with SIGKILL while it spools. The next run with the same spool directory and a
- * broker that answers sends every message the first run accepted, first and in order.
+ * broker that responds sends every message the first run accepted, first and in order.
  */
 import assert from "node:assert/strict";
 
@@ -22,15 +22,24 @@ const second = await generateVideo(SCENARIOS.with_audio, `${scratch}/video`);
 // Runs the second video with device id "next-run" against the shared broker.
 async function deliverWithNextRun(topic: string, spoolDir: string) {
   const run = await runCli([
-    "--input", second.videoPath,
-    "--analytics-config", second.analyticsConfigPath,
-    "--device-id", "next-run",
-    "--emit", `frames:${EMIT_FRAMES}`,
-    "--kafka", BROKER, "--topic", topic, "--create-topic",
-    "--spool-dir", spoolDir,
+    "--input",
+    second.videoPath,
+    "--analytics-config",
+    second.analyticsConfigPath,
+    "--device-id",
+    "next-run",
+    "--emit",
+    `frames:${EMIT_FRAMES}`,
+    "--kafka",
+    BROKER,
+    "--topic",
+    topic,
+    "--create-topic",
+    "--spool-dir",
+    spoolDir,
   ]);
   assert.equal(run.code, ExitCode.Ok, run.stderr);
-  assert.match(run.stderr, /the spool holds messages of an earlier run: they are sent first/);
+  assert.match(run.stderr, /the spool contains messages of an earlier run: they are sent first/);
   assert.match(run.stderr, /\[spool\] closed .* spooled=0 dropped=0/);
   return decodeDelivered(await readTopic(topic));
 }
@@ -41,11 +50,18 @@ Deno.test("dskafka spools a run without broker, and the next run sends it", asyn
   const spoolDir = `${scratch}/spool-down`;
 
   const down = await runCli([
-    "--input", first.videoPath,
-    "--analytics-config", first.analyticsConfigPath,
-    "--emit", `frames:${EMIT_FRAMES}`,
-    "--kafka", `127.0.0.1:${closedPort()}`, "--topic", topic,
-    "--spool-dir", spoolDir,
+    "--input",
+    first.videoPath,
+    "--analytics-config",
+    first.analyticsConfigPath,
+    "--emit",
+    `frames:${EMIT_FRAMES}`,
+    "--kafka",
+    `127.0.0.1:${closedPort()}`,
+    "--topic",
+    topic,
+    "--spool-dir",
+    spoolDir,
   ]);
 
   assert.equal(down.code, ExitCode.Spooled, down.stderr);
@@ -81,13 +97,21 @@ Deno.test({
     const spoolDir = `${scratch}/spool-killed`;
 
     const killed = CliProcess.start([
-      "--input", first.videoPath,
-      "--analytics-config", first.analyticsConfigPath,
+      "--input",
+      first.videoPath,
+      "--analytics-config",
+      first.analyticsConfigPath,
       "--realtime",
-      "--emit", `frames:${EMIT_FRAMES}`,
-      "--kafka", `127.0.0.1:${closedPort()}`, "--topic", topic,
-      "--spool-dir", spoolDir,
-      "--log-level", "debug",
+      "--emit",
+      `frames:${EMIT_FRAMES}`,
+      "--kafka",
+      `127.0.0.1:${closedPort()}`,
+      "--topic",
+      topic,
+      "--spool-dir",
+      spoolDir,
+      "--log-level",
+      "debug",
     ]);
     await killed.waitFor(/\[spool\] message spooled/, STEP_LIMIT_MS, 4);
     killed.kill("SIGKILL");

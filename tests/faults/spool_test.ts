@@ -242,7 +242,7 @@ Deno.test("Spool rejects a directory of another topic", async () => {
     );
     assert.ok(error instanceof SpoolError, `got ${error}`);
     assert.equal(error.exitCode, ExitCode.SpoolFailed);
-    assert.match(error.message, /holds messages for Kafka topic "topic-a", not "topic-b"/);
+    assert.match(error.message, /contains messages for Kafka topic "topic-a", not "topic-b"/);
   });
 });
 
