@@ -748,7 +748,7 @@ static int32_t cpu_start(dsx_pipeline *owner) {
   return DSX_OK;
 }
 
-/* Cancels a pending reconnect. Lock held. */
+/* Cancels a pending reconnect. Lock held, or the bus thread joined. */
 static void cancel_reconnect_locked(cpu_stream *cpu) {
   if (cpu->reconnect_timer == NULL) return;
 
