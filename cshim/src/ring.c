@@ -72,7 +72,8 @@ bool dsx_ring_fits(const dsx_ring *ring, size_t size) {
 }
 
 void dsx_ring_push(dsx_ring *ring, const void *record, size_t size) {
-  assert(size % 8 == 0 && size >= RECORD_HEADER_BYTES);
+  assert(size % 8 == 0);
+  assert(size >= RECORD_HEADER_BYTES);
   assert(size <= ring->capacity / 2);
   assert(dsx_ring_fits(ring, size));
 
@@ -119,7 +120,8 @@ void dsx_ring_pop(dsx_ring *ring) {
 
   skip_padding(ring);
   size_t size = read_u32(ring->data + ring->tail + 4);
-  assert(size >= RECORD_HEADER_BYTES && size <= ring->used);
+  assert(size >= RECORD_HEADER_BYTES);
+  assert(size <= ring->used);
 
   ring->tail = (ring->tail + size) % ring->capacity;
   ring->used -= size;

@@ -63,7 +63,7 @@ export class DeviceCounts {
     return this.#cumulative;
   }
 
-  /** Adds one frame's analytics; returns a snapshot when the policy says to emit now. */
+  /** Adds one frame's analytics; returns a snapshot when the policy makes a message due. */
   add(frame: Frame, analytics: FrameAnalytics): CountsSnapshot | null {
     for (const [label, count] of Object.entries(analytics.lineCrossingsCurrent)) {
       this.#pending[label] = (this.#pending[label] ?? 0) + count;
