@@ -17,8 +17,7 @@ import { loadAnalyticsConfig } from "./src/analytics/config.ts";
 import { DEFAULT_EMIT_POLICY, formatEmitPolicy, parseEmitPolicy } from "./src/emit/policy.ts";
 import type { EmitPolicy } from "./src/emit/policy.ts";
 import { DskafkaError, ExitCode, InputNotFoundError, UsageError } from "./src/errors.ts";
-import { getLogger, LOG_LEVELS, logSettings } from "./src/log.ts";
-import type { LogFormat, LogLevel } from "./src/log.ts";
+import { configureLogging, getLogger } from "./src/log.ts";
 import { REPORT_CLI_HELP, REPORT_CLI_OPTIONS } from "./src/report/cli_options.ts";
 import { RunReport } from "./src/report/run_report.ts";
 import { runStreams } from "./src/run.ts";
@@ -194,19 +193,8 @@ function parseOptions(args: string[]): ParsedOptions {
   }
 }
 
-function configureLogs(values: ParsedOptions) {
-  const level = values["log-level"] as LogLevel;
-  if (!LOG_LEVELS.includes(level)) {
-    throw new UsageError(
-      `--log-level "${values["log-level"]}" is invalid: use ${LOG_LEVELS.join(", ")}`,
-    );
-  }
-  const format = values["log-format"] as LogFormat;
-  if (format !== "text" && format !== "json") {
-    throw new UsageError(`--log-format "${values["log-format"]}" is invalid: use text or json`);
-  }
-  logSettings.level = level;
-  logSettings.format = format;
+function configureLogs(values: ParsedOptions): void {
+  configureLogging(values["log-level"] ?? "info", values["log-format"] ?? "text");
 }
 
 function parseMaxFrames(text: string | undefined): number | undefined {

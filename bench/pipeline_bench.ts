@@ -22,7 +22,7 @@ import { loadAnalyticsConfig } from "../src/analytics/config.ts";
 import { parseEmitPolicy } from "../src/emit/policy.ts";
 import { logSettings } from "../src/log.ts";
 import { runStreams } from "../src/run.ts";
-import type { OutgoingMessage, Sink, SinkStats } from "../src/sink/sink.ts";
+import { DiscardSink } from "../src/sink/discard.ts";
 import { resolveInput } from "../src/source/input.ts";
 import { openVideoSource } from "../src/source/video.ts";
 
@@ -37,22 +37,6 @@ const { values, positionals } = parseArgs({
 const video = positionals[0] ?? new URL("../../shared/data/one-by-one-person-detection.mp4", import.meta.url).pathname;
 const runs = Number(values.runs);
 logSettings.level = "warn";
-
-/** A sink that only counts, so the benchmark measures the pipeline, not output. */
-class CountingSink implements Sink {
-  readonly name = "discard";
-  #count = 0;
-  send(_message: OutgoingMessage): Promise<void> {
-    this.#count++;
-    return Promise.resolve();
-  }
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
-  stats(): SinkStats {
-    return { sent: this.#count, acknowledged: this.#count, failed: 0, spooled: 0, dropped: 0 };
-  }
-}
 
 async function decodeOnlySeconds(uri: string): Promise<{ seconds: number }> {
   const started = performance.now();
@@ -84,7 +68,7 @@ async function cpuBackendSeconds(path: string, configPath: string): Promise<{ se
   const result = await runStreams({
     streams: [{ input: path, deviceId: "bench", sessionKey: "bench" }],
     source,
-    sink: new CountingSink(),
+    sink: new DiscardSink(),
     analyticsConfig: config,
     emit: parseEmitPolicy("frames:30"),
   });

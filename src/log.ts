@@ -8,6 +8,8 @@
  * @module
  */
 
+import { UsageError } from "./errors.ts";
+
 /** Log levels, most verbose first. */
 export const LOG_LEVELS = ["debug", "info", "warn", "error", "silent"] as const;
 
@@ -27,6 +29,23 @@ export const logSettings: {
   format: "text",
   write: (line) => console.error(line),
 };
+
+/**
+ * Applies `--log-level` and `--log-format` values to {@linkcode logSettings}.
+ *
+ * @throws {UsageError} For a level or format that does not exist, naming the value.
+ */
+export function configureLogging(level: string, format: string): void {
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+    throw new UsageError(`--log-level "${level}" is invalid: use ${LOG_LEVELS.join(", ")}`);
+  }
+  if (format !== "text" && format !== "json") {
+    throw new UsageError(`--log-format "${format}" is invalid: use text or json`);
+  }
+
+  logSettings.level = level as LogLevel;
+  logSettings.format = format;
+}
 
 /** Key-value context attached to a log line, for example `{ stream: 0, uri: "…" }`. */
 export type LogFields = Record<string, string | number | bigint | boolean | null | undefined>;

@@ -14,7 +14,7 @@ import { parseArgs } from "node:util";
 import type { Consumer, EachMessagePayload } from "kafkajs";
 
 import { DskafkaError, ExitCode, UsageError } from "../errors.ts";
-import { getLogger, LOG_LEVELS, type LogFormat, type LogLevel, logSettings } from "../log.ts";
+import { configureLogging, getLogger, logSettings } from "../log.ts";
 import { toKafkaError } from "../sink/kafka_errors.ts";
 import {
   KAFKA_CLI_OPTIONS,
@@ -465,18 +465,7 @@ function parseOptions(argv: string[]): TailValues {
 }
 
 function configureLogs(values: TailValues): void {
-  const level = values["log-level"] as LogLevel;
-  if (!LOG_LEVELS.includes(level)) {
-    throw new UsageError(
-      `--log-level "${values["log-level"]}" is invalid: use ${LOG_LEVELS.join(", ")}`,
-    );
-  }
-  const format = values["log-format"] as LogFormat;
-  if (format !== "text" && format !== "json") {
-    throw new UsageError(`--log-format "${values["log-format"]}" is invalid: use text or json`);
-  }
-  logSettings.level = level;
-  logSettings.format = format;
+  configureLogging(values["log-level"] ?? "info", values["log-format"] ?? "text");
 }
 
 function parsePositiveInteger(option: string, text: string | undefined): number | undefined {
