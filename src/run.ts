@@ -56,6 +56,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Wall clock in milliseconds, for `@timestamp`. @default Date.now */
   now?: () => number;
+  /** Called with every processed frame and its analytics, for example to draw them. */
+  onAnalytics?: (frame: Frame, analytics: FrameAnalytics) => void;
   /** Called after every processed frame, for progress displays. */
   onFrame?: (stream: StreamResult) => void;
 }
@@ -256,6 +258,7 @@ export async function runStreams(options: RunOptions): Promise<RunResult> {
     }
 
     const analytics = analyze(state, frame);
+    options.onAnalytics?.(frame, analytics);
     state.result.frames++;
     await send(state, state.counts.add(frame, analytics));
     state.result.lineCrossings = state.counts.cumulative;
