@@ -16,6 +16,7 @@ import { parseArgs } from "node:util";
 import { loadAnalyticsConfig } from "./src/analytics/config.ts";
 import { DEFAULT_EMIT_POLICY, formatEmitPolicy, parseEmitPolicy } from "./src/emit/policy.ts";
 import type { EmitPolicy } from "./src/emit/policy.ts";
+import { usageErrorFromParseArgs } from "./src/commands/_parse_args_error.ts";
 import { DskafkaError, ExitCode, InputNotFoundError, UsageError } from "./src/errors.ts";
 import { configureLogging, getLogger } from "./src/log.ts";
 import { REPORT_CLI_HELP, REPORT_CLI_OPTIONS } from "./src/report/cli_options.ts";
@@ -149,6 +150,8 @@ export async function main(args: string[]): Promise<number> {
     return await runCheckConfig(args.slice(1), (line: string) => console.log(line));
   }
 
+  if (args[0] === "help") args = ["--help", ...args.slice(1)];
+
   if (args[0] === "preview") {
     const { runPreview } = await import("./src/commands/preview.ts");
     return await runPreview(args.slice(1));
@@ -187,9 +190,7 @@ function parseOptions(args: string[]): ParsedOptions {
     }
     return values;
   } catch (error) {
-    if (error instanceof UsageError) throw error;
-    const reason = error instanceof Error ? error.message.replace(/\.$/, "") : String(error);
-    throw new UsageError(`${reason}: see dskafka --help`, { cause: error });
+    throw usageErrorFromParseArgs(error, "dskafka --help");
   }
 }
 

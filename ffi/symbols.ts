@@ -80,6 +80,35 @@ export const SYMBOLS = {
     result: "i32",
     nonblocking: true,
   },
+
+  // dsx_video_writer *dsx_video_writer_new(const char *path, uint32_t width, uint32_t height,
+  //                                        uint32_t fps_num, uint32_t fps_den, char *error, uint32_t error_capacity);
+  dsx_video_writer_new: {
+    parameters: ["buffer", "u32", "u32", "u32", "u32", "buffer", "u32"],
+    result: "pointer",
+  },
+  // int32_t dsx_video_writer_push(dsx_video_writer *writer, const uint8_t *rgba, uint64_t size, uint64_t pts_ns);
+  dsx_video_writer_push: { parameters: ["pointer", "buffer", "u64", "u64"], result: "i32" },
+  // int32_t dsx_video_writer_last_error(const dsx_video_writer *writer, char *error, uint32_t error_capacity);
+  dsx_video_writer_last_error: { parameters: ["pointer", "buffer", "u32"], result: "i32" },
+  // int32_t dsx_video_writer_close(dsx_video_writer *writer);
+  // nonblocking: it waits until the encoder has drained and mp4mux has written its index.
+  dsx_video_writer_close: { parameters: ["pointer"], result: "i32", nonblocking: true },
+
+  // dsx_frame_reader *dsx_frame_reader_new(const char *uri, char *error, uint32_t error_capacity);
+  dsx_frame_reader_new: { parameters: ["buffer", "buffer", "u32"], result: "pointer" },
+  // int32_t dsx_frame_reader_next(dsx_frame_reader *reader, uint8_t *buffer, uint64_t capacity,
+  //                               uint32_t *width, uint32_t *height, uint64_t *pts_ns);
+  // nonblocking: it waits until the next frame is decoded.
+  dsx_frame_reader_next: {
+    parameters: ["pointer", "buffer", "u64", "buffer", "buffer", "buffer"],
+    result: "i32",
+    nonblocking: true,
+  },
+  // int32_t dsx_frame_reader_last_error(const dsx_frame_reader *reader, char *error, uint32_t error_capacity);
+  dsx_frame_reader_last_error: { parameters: ["pointer", "buffer", "u32"], result: "i32" },
+  // void dsx_frame_reader_free(dsx_frame_reader *reader);
+  dsx_frame_reader_free: { parameters: ["pointer"], result: "void" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** The loaded library's symbols. */

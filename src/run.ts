@@ -207,7 +207,11 @@ export async function runStreams(options: RunOptions): Promise<RunResult> {
         state.done = true;
         state.result.state = "failed";
         state.result.error = item.error;
-        log.error(item.error.message, { stream: item.streamId, device: state.spec.deviceId });
+        // With one stream the CLI's final error line says it all; with several, this line
+        // says which stream failed while the others go on.
+        if (states.length > 1) {
+          log.error(item.error.message, { stream: item.streamId, device: state.spec.deviceId });
+        }
         stopIfAllDone();
         return;
       }

@@ -449,6 +449,88 @@ DSX_API int32_t dsx_pipeline_set_loop(dsx_pipeline *pipeline, uint32_t loop);
 DSX_API int32_t dsx_pipeline_set_reconnect(dsx_pipeline *pipeline, uint32_t initial_delay_ms,
                                            uint32_t max_delay_ms);
 
+/* ---------------------------------------------------------------------------------
+ * Annotated video: an H.264 MP4 writer for RGBA frames, and a frame-by-frame reader
+ * that decodes an input into RGBA, for drawing a run's results on its input
+ *
+ * Both are independent of any dsx_pipeline. One writer or reader is used by one thread
+ * at a time; different writers and readers may run concurrently.
+ * --------------------------------------------------------------------------------- */
+
+/* An MP4 file being written: appsrc (RGBA) → videoconvert → x264enc (speed-preset
+ * ultrafast; openh264enc when x264enc is not installed) → h264parse → mp4mux → filesink. */
+typedef struct dsx_video_writer dsx_video_writer;
+
+/* Creates the file at `path` (UTF-8, NUL-terminated, read during the call only; replaced
+ * when it exists) and starts the encoder for `width` x `height` frames (even, 2–16384) at
+ * `fps_num`/`fps_den` frames per second (both 1–INT32_MAX).
+ *
+ * Returns (caller owns) a writer to release with dsx_video_writer_close, or NULL with a
+ * one-line reason copied NUL-terminated and truncated to `error_capacity` bytes into
+ * `error` (caller-owned, may be NULL): an invalid argument, a missing GStreamer element
+ * (x264enc and openh264enc both missing, or mp4mux), or a file that cannot be opened.
+ * Any thread; blocks only for the GStreamer state change. */
+DSX_API dsx_video_writer *dsx_video_writer_new(const char *path, uint32_t width,
+                                               uint32_t height, uint32_t fps_num,
+                                               uint32_t fps_den, char *error,
+                                               uint32_t error_capacity);
+
+/* Copies one frame of width * height * 4 bytes of packed RGBA (`rgba`, caller-owned, read
+ * during the call only) into the encoder's queue, with presentation time `pts_ns`
+ * (nanoseconds, increasing from frame to frame). Returns DSX_OK; DSX_ERR_INVALID_ARGUMENT
+ * for a NULL argument or a `size` that is not width * height * 4; DSX_ERR_PIPELINE when
+ * encoding or writing failed. dsx_video_writer_last_error copies the reason.
+ * The writer's thread; blocks while 4 frames wait to be encoded. */
+DSX_API int32_t dsx_video_writer_push(dsx_video_writer *writer, const uint8_t *rgba,
+                                      uint64_t size, uint64_t pts_ns);
+
+/* Copies the reason of the writer's last failed push, NUL-terminated and truncated to
+ * `error_capacity` bytes, into `error` (caller-owned); "" when none failed. Returns
+ * DSX_OK, or DSX_ERR_INVALID_ARGUMENT for a NULL argument. The writer's thread; never
+ * blocks. */
+DSX_API int32_t dsx_video_writer_last_error(const dsx_video_writer *writer, char *error,
+                                            uint32_t error_capacity);
+
+/* Ends the stream, waits until mp4mux has written the file's index (up to 60 s), stops
+ * the pipeline and frees the writer, which must not be used again. The file plays only
+ * after a close that returned DSX_OK. Returns DSX_OK; DSX_ERR_INVALID_ARGUMENT for NULL;
+ * DSX_ERR_PIPELINE when encoding failed or end-of-stream did not arrive in time (the
+ * GStreamer log of category dsx-video-writer has the reason). The writer's thread;
+ * blocks until the encoder has drained. */
+DSX_API int32_t dsx_video_writer_close(dsx_video_writer *writer);
+
+/* An input decoded frame by frame: uridecodebin → videoconvert → RGBA → appsink. */
+typedef struct dsx_frame_reader dsx_frame_reader;
+
+/* Opens `uri` (a URI or a file path, UTF-8, NUL-terminated, read during the call only)
+ * and starts decoding its first video stream. Decoding runs ahead of the caller by at
+ * most 4 frames. Returns (caller owns) a reader to release with dsx_frame_reader_free,
+ * or NULL with the reason in `error` (as dsx_video_writer_new) for an invalid argument or
+ * a missing GStreamer element. An input that cannot be opened or decoded is reported by
+ * the first dsx_frame_reader_next. Any thread; blocks only for the state change. */
+DSX_API dsx_frame_reader *dsx_frame_reader_new(const char *uri, char *error,
+                                               uint32_t error_capacity);
+
+/* Copies the next frame into `buffer` (caller-owned, `capacity` bytes, written during the
+ * call only) as packed RGBA, width * height * 4 bytes, and sets `*width`, `*height` and
+ * `*pts_ns` (stream time in nanoseconds). Returns DSX_OK; DSX_ERR_BUFFER_TOO_SMALL with
+ * the size set, and the frame kept for the next call, which should pass width * height
+ * * 4 bytes; DSX_ERR_ENDED after the last frame; DSX_ERR_PIPELINE when the input could
+ * not be opened or decoded, or no frame came within 30 s; DSX_ERR_INVALID_ARGUMENT for a
+ * NULL argument. dsx_frame_reader_last_error copies the reason. The reader's thread;
+ * blocks until a frame is decoded. */
+DSX_API int32_t dsx_frame_reader_next(dsx_frame_reader *reader, uint8_t *buffer,
+                                      uint64_t capacity, uint32_t *width, uint32_t *height,
+                                      uint64_t *pts_ns);
+
+/* Copies the reason of the reader's last failure, as dsx_video_writer_last_error. */
+DSX_API int32_t dsx_frame_reader_last_error(const dsx_frame_reader *reader, char *error,
+                                            uint32_t error_capacity);
+
+/* Stops decoding and frees the reader (NULL is ignored). The reader's thread; blocks
+ * only for the state change. */
+DSX_API void dsx_frame_reader_free(dsx_frame_reader *reader);
+
 #ifdef __cplusplus
 }
 #endif

@@ -258,8 +258,8 @@ static int32_t seek_to(snapshot *shot, GstBus *bus, double seconds, gint64 deadl
   if (gst_element_query_duration(shot->pipeline, GST_FORMAT_TIME, &duration) && duration >= 0 &&
       target >= (GstClockTime)duration) {
     return fail(report, DSX_ERR_INVALID_ARGUMENT, DSX_EVENT_CODE_NONE,
-                "%.3f s is past the end of the input, which lasts %.3f s", seconds,
-                (double)duration / GST_SECOND);
+                "%.3f s is past the end of the input, which lasts %.3f s: use --at below %.3f",
+                seconds, (double)duration / GST_SECOND, (double)duration / GST_SECOND);
   }
 
   GstSeekFlags flags = GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE;

@@ -224,7 +224,7 @@ export async function loadAnalyticsConfig(path: string): Promise<ParsedAnalytics
     if (error instanceof Deno.errors.NotFound) {
       throw new ConfigError(
         path,
-        `${path}: analytics config not found; check the path, or start from configs/config_nvdsanalytics.txt`,
+        `${path}: analytics config not found; check the path, or start from configs/car-detection.txt`,
         {},
         { cause: error },
       );

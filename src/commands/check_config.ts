@@ -36,7 +36,7 @@ const USAGE = "usage: dskafka check-config FILE [--frame-size WxH]";
  * ```ts ignore
  * import { runCheckConfig } from "./check_config.ts";
  *
- * const code = await runCheckConfig(["configs/config_nvdsanalytics.txt", "--frame-size", "1280x720"], console.log);
+ * const code = await runCheckConfig(["configs/car-detection.txt", "--frame-size", "1280x720"], console.log);
  * ```
  */
 export async function runCheckConfig(argv: string[], out: (line: string) => void): Promise<number> {

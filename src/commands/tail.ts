@@ -15,6 +15,7 @@ import type { Consumer, EachMessagePayload } from "kafkajs";
 
 import { DskafkaError, ExitCode, UsageError } from "../errors.ts";
 import { configureLogging, getLogger, logSettings } from "../log.ts";
+import { usageErrorFromParseArgs } from "./_parse_args_error.ts";
 import { toKafkaError } from "../sink/kafka_errors.ts";
 import {
   KAFKA_CLI_OPTIONS,
@@ -458,9 +459,7 @@ function parseOptions(argv: string[]): TailValues {
     }
     return values;
   } catch (error) {
-    if (error instanceof UsageError) throw error;
-    const reason = error instanceof Error ? error.message.replace(/\.$/, "") : String(error);
-    throw new UsageError(`${reason}: see dskafka tail --help`, { cause: error });
+    throw usageErrorFromParseArgs(error, "dskafka tail --help");
   }
 }
 

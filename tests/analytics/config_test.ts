@@ -348,7 +348,7 @@ Deno.test("loadAnalyticsConfig() names a missing file and what to do", async () 
     assert.equal(error.path, path);
     assert.equal(
       error.message,
-      `${path}: analytics config not found; check the path, or start from configs/config_nvdsanalytics.txt`,
+      `${path}: analytics config not found; check the path, or start from configs/car-detection.txt`,
     );
     return true;
   });

@@ -91,7 +91,13 @@ const CASES: Case[] = [
     name: "unknown option",
     args: ["--input", VIDEO, "--analytics-config", CONFIG, "--frobnicate"],
     exitCode: ExitCode.Usage,
-    message: /frobnicate.*: see dskafka --help/,
+    message: /^dskafka: unknown option --frobnicate: see dskafka --help$/,
+  },
+  {
+    name: "negative --max-frames",
+    args: ["--input", VIDEO, "--analytics-config", CONFIG, "--max-frames", "-3"],
+    exitCode: ExitCode.Usage,
+    message: /option --max-frames needs a value \(write --max-frames=VALUE when the value starts with -\)/,
   },
   {
     name: "invalid --max-frames",
