@@ -6,12 +6,16 @@
  * an allowlist of fields is copied, so nothing that kafkajs attaches (request bodies,
  * SASL details) can leak into the log.
  *
- * NOTE: kafkajs 2.2.4 also starts a timer with a negative delay when it opens a
- * connection. Deno reports that as a "TimeoutNegativeWarning" process warning, which it
- * prints to stderr once per process, outside this logger.
+ * kafkajs 2.2.4 also starts a timer with a negative delay when it opens a connection.
+ * Node's timers (and Deno's, which follow them) run it after 1 ms, as kafkajs expects,
+ * and print a "TimeoutNegativeWarning" to stderr. {@linkcode kafkajsLogCreator} routes
+ * that one warning to this logger at debug level; every other process warning still
+ * prints.
  *
  * @module
  */
+
+import process from "node:process";
 
 import { type logCreator, type LogEntry, logLevel } from "kafkajs";
 
@@ -51,12 +55,33 @@ export function kafkajsLogLevel(): logLevel {
   }
 }
 
+let timerWarningRouted = false;
+
+/** Sends kafkajs's negative-timer warning to `logger.debug` instead of stderr, once per process. */
+function routeNegativeTimerWarning(logger: Logger) {
+  if (timerWarningRouted) return;
+  timerWarningRouted = true;
+
+  const emitWarning = process.emitWarning.bind(process);
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    const name = typeof warning === "string" ? rest[0] : warning.name;
+    const type = typeof name === "object" && name !== null ? (name as { type?: string }).type : name;
+    if (type === "TimeoutNegativeWarning") {
+      logger.debug("a kafkajs timer had a negative delay and runs after 1 ms");
+      return;
+    }
+    (emitWarning as (...args: unknown[]) => void)(warning, ...rest);
+  }) as typeof process.emitWarning;
+}
+
 /**
  * Creates a kafkajs `logCreator` that writes to `logger`.
  *
  * @param logger target logger @default getLogger("kafka")
  */
 export function kafkajsLogCreator(logger: Logger = getLogger("kafka")): logCreator {
+  routeNegativeTimerWarning(logger);
+
   return () => (entry: LogEntry) => {
     const { message, ...extra } = entry.log;
     const fields: LogFields = { kafkajs: entry.namespace || undefined };
