@@ -14,6 +14,7 @@
 import { parseArgs } from "node:util";
 
 import { loadAnalyticsConfig } from "./src/analytics/config.ts";
+import { Annotator, checkAnnotatePath } from "./src/annotate/annotate.ts";
 import { DEFAULT_EMIT_POLICY, formatEmitPolicy, parseEmitPolicy } from "./src/emit/policy.ts";
 import type { EmitPolicy } from "./src/emit/policy.ts";
 import { usageErrorFromParseArgs } from "./src/commands/_parse_args_error.ts";
@@ -76,6 +77,8 @@ Messages:
   --emit POLICY              frames:N (every N frames, default frames:30), interval:T
                              (every T milliseconds of stream time) or change.
   --output FILE              Write JSON lines to FILE instead of stdout.
+  --annotate FILE            Write the video with boxes, track ids, lines and live counts
+                             to FILE (MP4, H.264; cpu backend, first input).
   Without --kafka, --conn-str or --output, messages are printed on stdout.
 
 ${KAFKA_CLI_HELP}
@@ -124,6 +127,7 @@ export const OPTIONS = {
   "frame-size": { type: "string" },
   emit: { type: "string" },
   output: { type: "string" },
+  annotate: { type: "string" },
   "proto-lib": { type: "string", short: "p" },
   schema: { type: "string", short: "s" },
   "no-display": { type: "boolean", default: false },
@@ -244,6 +248,11 @@ async function runJob(values: ParsedOptions): Promise<number> {
     ...stream,
     deviceId: deviceIds[index] ?? stream.deviceId,
   }));
+  const annotatePath = values.annotate;
+  const annotator = annotatePath === undefined
+    ? undefined
+    : new Annotator({ config, backend: plan.backend });
+  if (annotatePath !== undefined) await checkAnnotatePath(annotatePath);
   const sink = await openSink(values);
 
   log.info("run starting", {
@@ -276,6 +285,7 @@ async function runJob(values: ParsedOptions): Promise<number> {
       maxFrames,
       signal: controller.signal,
       onFrame: report.onFrame,
+      onAnalytics: annotator?.onAnalytics,
     });
   } finally {
     await source.close();
@@ -297,6 +307,17 @@ async function runJob(values: ParsedOptions): Promise<number> {
   }
   const failed = result.streams.find((stream) => stream.error);
   if (failed?.error) console.error(`dskafka: ${failed.error.message}`);
+
+  if (annotator !== undefined && annotatePath !== undefined) {
+    const input = await resolveInput(inputTexts[0]);
+    log.info("writing the annotated video", {
+      stream: 0,
+      path: annotatePath,
+      frames: annotator.recording.lastFrameNumber,
+    });
+    const written = await annotator.write(input.uri, config, annotatePath);
+    log.info("annotated video written", { stream: 0, path: written.path, frames: written.frames });
+  }
 
   const exitCode = exitCodeAfterClose(result, sink);
   await report.finish(result, { sinkName: sink.name, sinkStats: sink.stats(), exitCode });

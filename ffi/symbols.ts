@@ -2,9 +2,11 @@
  * The `Deno.dlopen` symbol table of the dskafka shim (`cshim/include/dskafka.h`).
  *
  * Each entry carries the C prototype it binds. `dsx_pipeline_poll` (which waits on a
- * condition variable) and `dsx_snapshot_rgba` (which decodes a video) are `nonblocking`:
- * Deno runs them on a worker thread and returns a Promise. Every other call returns at
- * once or blocks only for a GStreamer state change.
+ * condition variable), `dsx_snapshot_rgba` and `dsx_frame_reader_next` (which decode a
+ * video) and `dsx_video_writer_close` (which waits for the encoder to drain) are
+ * `nonblocking`: Deno runs them on a worker thread and returns a Promise. Every other call
+ * returns at once or blocks only for a GStreamer state change, except
+ * `dsx_video_writer_push`, which blocks while 4 frames wait for the encoder.
  *
  * @module
  */

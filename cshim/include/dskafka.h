@@ -457,8 +457,9 @@ DSX_API int32_t dsx_pipeline_set_reconnect(dsx_pipeline *pipeline, uint32_t init
  * at a time; different writers and readers may run concurrently.
  * --------------------------------------------------------------------------------- */
 
-/* An MP4 file being written: appsrc (RGBA) → videoconvert → x264enc (speed-preset
- * ultrafast; openh264enc when x264enc is not installed) → h264parse → mp4mux → filesink. */
+/* An MP4 file being written: appsrc (RGBA) → videoconvert → I420 → x264enc (speed-preset
+ * ultrafast; openh264enc when x264enc is not installed) → h264parse → mp4mux → filesink.
+ * The video is 4:2:0 (H.264 High profile or lower), which common players decode. */
 typedef struct dsx_video_writer dsx_video_writer;
 
 /* Creates the file at `path` (UTF-8, NUL-terminated, read during the call only; replaced

@@ -4,8 +4,11 @@
  *
  * Writer pipeline (dsx_video_writer_new builds it, element by element):
  *
- *   appsrc (RGBA, format=time) ► videoconvert ► x264enc | openh264enc ► h264parse
- *     ► mp4mux ► filesink
+ *   appsrc (RGBA, format=time) ► videoconvert ► capsfilter (I420) ► x264enc | openh264enc
+ *     ► h264parse ► mp4mux ► filesink
+ *
+ * The I420 capsfilter keeps x264enc from choosing a 4:4:4 profile for RGBA input, which
+ * many players (browsers among them) cannot decode. 4:2:0 is also why sizes must be even.
  *
  * Reader pipeline (dsx_frame_reader_new builds it, element by element):
  *
@@ -163,12 +166,14 @@ static int32_t build_writer(struct dsx_video_writer *writer, const char *path, u
   GstElement *elements[] = {
       gst_element_factory_make("appsrc", "frames"),
       gst_element_factory_make("videoconvert", "convert"),
+      gst_element_factory_make("capsfilter", "i420-caps"),
       make_encoder(),
       gst_element_factory_make("h264parse", "parse"),
       gst_element_factory_make("mp4mux", "mux"),
       gst_element_factory_make("filesink", "file"),
   };
-  static const char *const names[] = {"appsrc", "videoconvert", "x264enc or openh264enc",
+  static const char *const names[] = {"appsrc", "videoconvert", "capsfilter",
+                                      "x264enc or openh264enc",
                                       "h264parse", "mp4mux", "filesink"};
   const size_t count = G_N_ELEMENTS(elements);
 
@@ -191,8 +196,11 @@ static int32_t build_writer(struct dsx_video_writer *writer, const char *path, u
                TRUE, "max-bytes", (guint64)writer->width * writer->height * 4u * QUEUED_FRAMES,
                NULL);
   gst_caps_unref(caps);
+  GstCaps *i420 = gst_caps_new_simple("video/x-raw", "format", G_TYPE_STRING, "I420", NULL);
+  g_object_set(elements[2], "caps", i420, NULL);
+  gst_caps_unref(i420);
   /* The path is only ever a property value, never parsed as pipeline syntax. */
-  g_object_set(elements[5], "location", path, "sync", FALSE, NULL);
+  g_object_set(elements[6], "location", path, "sync", FALSE, NULL);
 
   for (size_t i = 0; i < count; i++) gst_bin_add(GST_BIN(pipeline), elements[i]);
 
