@@ -49,6 +49,14 @@
  * at -O2. No step depends on timing or on the order of equal keys, so the same frames
  * give the same boxes.
  */
+/* The per-frame loops get an AVX2 clone besides the baseline one; the loader picks the
+ * clone the CPU supports. The clones run the same operations in the same order, so the
+ * boxes do not depend on the host. On x86-64 with GCC only. */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+#define DSX_HOT __attribute__((target_clones("avx2", "default")))
+#else
+#define DSX_HOT
+#endif
 #include "motion.h"
 
 #include <math.h>
@@ -482,7 +490,7 @@ static uint32_t collect_exposure_samples(dsx_motion *motion) {
  * NOTE: one fit serves the whole frame. When a lamp lights only part of the scene, the
  * fit follows the larger part and the rest becomes one large object until absorbed.
  */
-static bool estimate_exposure(dsx_motion *motion, float *gain, float *offset) {
+DSX_HOT static bool estimate_exposure(dsx_motion *motion, float *gain, float *offset) {
   *gain = 1.0f;
   *offset = 0.0f;
 
@@ -631,7 +639,7 @@ static uint32_t mark_changed_chunk(const float *restrict frame,
 
 /* Applies the exposure fit to the background, writes the threshold result to
  * motion->mask and returns the number of changed cells. */
-static size_t threshold_frame(dsx_motion *motion, float gain, float offset) {
+DSX_HOT static size_t threshold_frame(dsx_motion *motion, float gain, float offset) {
   size_t changed = 0;
   for (size_t i = 0; i < motion->padded_cells; i += VECTOR_CHUNK) {
     float expected_low[VECTOR_CHUNK], expected_high[VECTOR_CHUNK];
@@ -657,7 +665,7 @@ static size_t threshold_frame(dsx_motion *motion, float gain, float offset) {
 typedef enum { MORPH_ERODE, MORPH_DILATE } morph_op;
 
 /* Combines `count` mask bytes of `other` into `dst`: AND for erosion, OR for dilation. */
-static void combine_masks(morph_op op, uint8_t *restrict dst, const uint8_t *restrict other,
+DSX_HOT static void combine_masks(morph_op op, uint8_t *restrict dst, const uint8_t *restrict other,
                           size_t count) {
   size_t i = 0;
   if (op == MORPH_ERODE) {
@@ -680,7 +688,7 @@ static void combine_masks(morph_op op, uint8_t *restrict dst, const uint8_t *res
  * the grid are neutral (set for erosion, clear for dilation), so an object touching
  * the border keeps its border cells.
  */
-static void morph(dsx_motion *motion, morph_op op) {
+DSX_HOT static void morph(dsx_motion *motion, morph_op op) {
   const uint32_t width = motion->grid_width;
   const uint32_t height = motion->grid_height;
   const uint32_t radius = motion->morph_radius;
@@ -1077,7 +1085,7 @@ static void update_background(dsx_motion *motion, uint32_t count) {
 /* Public entry                                                                       */
 /* --------------------------------------------------------------------------------- */
 
-uint32_t dsx_motion_process(dsx_motion *motion, const uint8_t *luma, uint32_t stride,
+DSX_HOT uint32_t dsx_motion_process(dsx_motion *motion, const uint8_t *luma, uint32_t stride,
                             dsx_box *boxes, uint32_t max_boxes) {
   if (motion == NULL || luma == NULL || stride < motion->width) return 0;
 
