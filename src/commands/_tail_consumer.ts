@@ -8,16 +8,15 @@
  * @module
  */
 
-import { type Consumer, Kafka } from "kafkajs";
+import type { Consumer, Kafka } from "kafkajs";
 
 import type { Logger } from "../log.ts";
 import {
   type KafkaErrorContext,
-  KafkaUnavailableError,
   toKafkaError,
   TopicMissingError,
 } from "../sink/kafka_errors.ts";
-import { kafkajsLogCreator, kafkajsLogLevel } from "../sink/kafka_log.ts";
+import { connectTimeoutError, createKafkaClient, withDeadline } from "../sink/kafka_client.ts";
 import type { KafkaClientSecurity } from "../sink/kafka_security.ts";
 
 /** Options of {@linkcode connectConsumer}. */
@@ -62,17 +61,14 @@ const DISCONNECT_TIMEOUT_MS = 5_000;
  * @throws {KafkaAuthError} when SASL authentication, TLS or an ACL check fails.
  */
 export async function connectConsumer(options: TailConsumerOptions): Promise<TailConsumer> {
-  const kafka = new Kafka({
+  const kafka = createKafkaClient({
     clientId: options.clientId,
     brokers: options.brokers,
-    ssl: options.security.ssl,
-    sasl: options.security.sasl,
-    connectionTimeout: Math.min(options.connectTimeoutMs, 3_000),
-    authenticationTimeout: options.connectTimeoutMs,
-    // Three quick retries keep an unreachable broker list from holding the start for long.
-    retry: { retries: 3, initialRetryTime: 300, maxRetryTime: 10_000 },
-    logLevel: kafkajsLogLevel(),
-    logCreator: kafkajsLogCreator(options.log),
+    security: options.security,
+    connectTimeoutMs: options.connectTimeoutMs,
+    retryBackoffMs: 300,
+    maxRetryBackoffMs: 10_000,
+    log: options.log,
   });
   const context: KafkaErrorContext = {
     brokers: options.brokers,
@@ -152,32 +148,5 @@ async function checkTopic(kafka: Kafka, options: TailConsumerOptions): Promise<v
     throw error;
   } finally {
     await admin.disconnect();
-  }
-}
-
-function connectTimeoutError(options: TailConsumerOptions, step: string): KafkaUnavailableError {
-  const brokers = options.brokers.join(",");
-  return new KafkaUnavailableError(
-    options.brokers,
-    `cannot connect to Kafka broker(s) ${brokers}: ${step} timed out after ` +
-      `${options.connectTimeoutMs} ms; check that a broker runs there and that the address is right`,
-    { topic: options.topic },
-  );
-}
-
-// Resolves like `work`, or rejects with `onTimeout()` after `ms`. A later rejection of
-// `work` is absorbed, so it never becomes an unhandled rejection.
-async function withDeadline<T>(work: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
-  work.catch(() => {});
-
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), ms);
-  });
-
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -16,7 +16,7 @@
  */
 
 import { Buffer } from "node:buffer";
-import { CompressionTypes, Kafka, type Message, Partitioners, type Producer } from "kafkajs";
+import { CompressionTypes, type Kafka, type Message, Partitioners, type Producer } from "kafkajs";
 
 import { getLogger } from "../log.ts";
 import type { OutgoingMessage, Sink, SinkStats } from "./sink.ts";
@@ -28,7 +28,7 @@ import {
   TopicCreateError,
   TopicMissingError,
 } from "./kafka_errors.ts";
-import { kafkajsLogCreator, kafkajsLogLevel } from "./kafka_log.ts";
+import { connectTimeoutError, createKafkaClient, withDeadline } from "./kafka_client.ts";
 import {
   type KafkaSinkOptions,
   type ResolvedKafkaSinkOptions,
@@ -113,23 +113,15 @@ export class KafkaSink implements Sink {
     const security = await resolveSecurity(config.security);
     warnAboutRiskySettings(config);
 
-    const kafka = new Kafka({
+    const kafka = createKafkaClient({
       clientId: config.clientId,
       brokers: config.brokers,
-      ssl: security.ssl,
-      sasl: security.sasl,
-      connectionTimeout: Math.min(config.connectTimeoutMs, 3_000),
-      authenticationTimeout: config.connectTimeoutMs,
-      requestTimeout: config.requestTimeoutMs,
-      // Reconnects and metadata requests. Three quick retries keep an unreachable
-      // broker list from holding the start-up for long.
-      retry: {
-        retries: 3,
-        initialRetryTime: config.retryBackoffMs,
-        maxRetryTime: config.maxRetryBackoffMs,
-      },
-      logLevel: kafkajsLogLevel(),
-      logCreator: kafkajsLogCreator(log),
+      security,
+      connectTimeoutMs: config.connectTimeoutMs,
+      requestTimeoutMs: config.requestTimeoutMs,
+      retryBackoffMs: config.retryBackoffMs,
+      maxRetryBackoffMs: config.maxRetryBackoffMs,
+      log,
     });
     const context: KafkaErrorContext = {
       brokers: config.brokers,
@@ -485,15 +477,6 @@ function topicCreateError(
   );
 }
 
-function connectTimeoutError(config: ResolvedKafkaSinkOptions, step: string) {
-  return new KafkaUnavailableError(
-    config.brokers,
-    `cannot connect to Kafka broker(s) ${config.brokers.join(",")}: ${step} timed out after ` +
-      `${config.connectTimeoutMs} ms; check that a broker runs there and that the address is right`,
-    { topic: config.topic },
-  );
-}
-
 function warnAboutRiskySettings(config: ResolvedKafkaSinkOptions): void {
   const sasl = config.security.sasl;
   if (sasl?.mechanism === "plain" && !config.security.tls) {
@@ -506,23 +489,6 @@ function warnAboutRiskySettings(config: ResolvedKafkaSinkOptions): void {
     log.warn("retries is 0: a single failed request fails its messages", {
       topic: config.topic,
     });
-  }
-}
-
-// Resolves like `work`, or rejects with `onTimeout()` after `ms`. A later rejection of
-// `work` is absorbed, so it never becomes an unhandled rejection.
-async function withDeadline<T>(work: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
-  work.catch(() => {});
-
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), ms);
-  });
-
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 
