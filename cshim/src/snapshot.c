@@ -28,6 +28,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "decoded_video.h"
 #include "internal.h"
 
 GST_DEBUG_CATEGORY_STATIC(dsx_snapshot_debug);
@@ -96,30 +97,9 @@ static void on_pad_added(GstElement *decodebin, GstPad *pad, gpointer data) {
   snapshot *shot = data;
   (void)decodebin;
 
-  GstCaps *caps = gst_pad_get_current_caps(pad);
-  if (caps == NULL) caps = gst_pad_query_caps(pad, NULL);
-  const GstStructure *structure = gst_caps_is_empty(caps) ? NULL : gst_caps_get_structure(caps, 0);
-  const char *media = structure != NULL ? gst_structure_get_name(structure) : "(no caps)";
-  bool is_video = g_str_has_prefix(media, "video/");
-
-  if (!is_video || g_atomic_int_get(&shot->video_linked)) {
-    GST_DEBUG_OBJECT(shot->pipeline, "leaving a %s pad unlinked", media);
-    gst_caps_unref(caps);
-    return;
-  }
-
-  GstPad *sink = gst_element_get_static_pad(shot->convert, "sink");
-  GstPadLinkReturn linked = gst_pad_link(pad, sink);
-  gst_object_unref(sink);
-  if (linked == GST_PAD_LINK_OK) {
-    g_atomic_int_set(&shot->video_linked, 1);
-    GST_INFO_OBJECT(shot->pipeline, "linked video pad with caps %" GST_PTR_FORMAT, caps);
-  } else {
-    GST_WARNING_OBJECT(shot->pipeline, "linking the video pad failed: %s",
-                       gst_pad_link_get_name(linked));
+  if (!dsx_link_decoded_video(shot->pipeline, pad, shot->convert, &shot->video_linked)) {
     post_error(shot, GST_STREAM_ERROR_FAILED, "the decoded video could not be linked");
   }
-  gst_caps_unref(caps);
 }
 
 static void on_no_more_pads(GstElement *decodebin, gpointer data) {

@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decoded_video.h"
 #include "internal.h"
 
 GST_DEBUG_CATEGORY_STATIC(dsx_video_writer_debug);
@@ -393,29 +394,9 @@ static void on_reader_pad_added(GstElement *decodebin, GstPad *pad, gpointer dat
   struct dsx_frame_reader *reader = data;
   (void)decodebin;
 
-  GstCaps *caps = gst_pad_get_current_caps(pad);
-  if (caps == NULL) caps = gst_pad_query_caps(pad, NULL);
-  const GstStructure *structure = gst_caps_is_empty(caps) ? NULL : gst_caps_get_structure(caps, 0);
-  const char *media = structure != NULL ? gst_structure_get_name(structure) : "(no caps)";
-
-  if (!g_str_has_prefix(media, "video/") || g_atomic_int_get(&reader->video_linked)) {
-    GST_DEBUG_OBJECT(reader->pipeline, "leaving a %s pad unlinked", media);
-    gst_caps_unref(caps);
-    return;
-  }
-
-  GstPad *sink = gst_element_get_static_pad(reader->convert, "sink");
-  GstPadLinkReturn linked = gst_pad_link(pad, sink);
-  gst_object_unref(sink);
-  if (linked == GST_PAD_LINK_OK) {
-    g_atomic_int_set(&reader->video_linked, 1);
-    GST_INFO_OBJECT(reader->pipeline, "linked video pad with caps %" GST_PTR_FORMAT, caps);
-  } else {
-    GST_WARNING_OBJECT(reader->pipeline, "linking the video pad failed: %s",
-                       gst_pad_link_get_name(linked));
+  if (!dsx_link_decoded_video(reader->pipeline, pad, reader->convert, &reader->video_linked)) {
     post_reader_error(reader, GST_STREAM_ERROR_FAILED, "the decoded video could not be linked");
   }
-  gst_caps_unref(caps);
 }
 
 static void on_reader_no_more_pads(GstElement *decodebin, gpointer data) {
